@@ -1,0 +1,105 @@
+package io.nag4j.core.ir;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A traced elementwise update kernel: flat SSA over float32 values.
+ *
+ * <p>Argument layout, shared by every backend (the ABI): the element count {@code n}, then one
+ * buffer per {@link #inputs() input} in order (param, update, then each state slot), then one
+ * float per {@link #scalars() scalar} in order (hyperparameters, then per-step host values).
+ * Each element reads all inputs and writes each {@link #outputs() output} back to the input
+ * buffer of the same index; the update (input 1) is never written.
+ *
+ * @param name    the rule's name
+ * @param inputs  element inputs: {@code "param"}, {@code "update"}, then the slot names
+ * @param scalars scalar arguments: hyperparameter names, then host value names
+ * @param eqns    the equations, {@code eqns.get(i).id() == i}
+ * @param outputs what is written back: one per input except the update, in input order
+ */
+public record Kernel(String name, List<String> inputs, List<String> scalars, List<Eqn> eqns, List<Output> outputs) {
+    public static final int PARAM = 0;
+    public static final int UPDATE = 1;
+
+    /** Writes {@code value} to element input {@code input}. */
+    public record Output(int input, Operand value) {}
+
+    public Kernel {
+        inputs = List.copyOf(inputs);
+        scalars = List.copyOf(scalars);
+        eqns = List.copyOf(eqns);
+        outputs = List.copyOf(outputs);
+        for (int i = 0; i < eqns.size(); i++) {
+            Eqn e = eqns.get(i);
+            if (e.id() != i) throw new IllegalArgumentException("equation " + i + " has id " + e.id());
+            for (Operand a : e.args()) checkOperand(a, i, inputs.size(), scalars.size());
+        }
+        for (Output o : outputs) {
+            if (o.input() < 0 || o.input() >= inputs.size() || o.input() == UPDATE) {
+                throw new IllegalArgumentException("bad output target " + o.input());
+            }
+            checkOperand(o.value(), eqns.size(), inputs.size(), scalars.size());
+        }
+    }
+
+    private static void checkOperand(Operand a, int before, int nInputs, int nScalars) {
+        boolean ok = switch (a) {
+            case Operand.Input in -> in.index() >= 0 && in.index() < nInputs;
+            case Operand.Scalar s -> s.index() >= 0 && s.index() < nScalars;
+            case Operand.Const c -> true;
+            case Operand.Var v -> v.id() >= 0 && v.id() < before;
+        };
+        if (!ok) throw new IllegalArgumentException("operand " + a + " is out of range");
+    }
+
+    /** State slot names: the inputs after param and update. */
+    public List<String> slots() { return inputs.subList(2, inputs.size()); }
+
+    /** Bytes each element moves per step: every input read once, every output written once. */
+    public long bytesPerElement() { return 4L * (inputs.size() + outputs.size()); }
+
+    /** One line per equation, stable and readable; used in golden tests and as the hash's input. */
+    public String print() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("kernel ").append(name).append('\n');
+        sb.append("  in ").append(String.join(", ", inputs)).append('\n');
+        sb.append("  scalar ").append(String.join(", ", scalars)).append('\n');
+        for (Eqn e : eqns) {
+            sb.append("  v").append(e.id()).append(" = ").append(e.op().mnemonic());
+            for (int i = 0; i < e.args().size(); i++) sb.append(i == 0 ? " " : ", ").append(show(e.args().get(i)));
+            sb.append('\n');
+        }
+        for (Output o : outputs) {
+            sb.append("  out ").append(inputs.get(o.input())).append(" = ").append(show(o.value())).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** How an operand prints: inputs and scalars by name, constants as exact bits, vars as vN. */
+    public String show(Operand a) {
+        return switch (a) {
+            case Operand.Input in -> inputs.get(in.index());
+            case Operand.Scalar s -> "%" + scalars.get(s.index());
+            case Operand.Const c -> String.format(Locale.ROOT, "0x%08x(%s)", c.bits(), Float.toString(c.value()));
+            case Operand.Var v -> "v" + v.id();
+        };
+    }
+
+    /** SHA-256 of {@link #print()}, hex: a stable cache key for compiled programs. */
+    public String hash() {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(print().getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d);
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    public String toString() { return print(); }
+}

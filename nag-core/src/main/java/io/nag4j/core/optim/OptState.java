@@ -1,0 +1,56 @@
+package io.nag4j.core.optim;
+
+import io.nag4j.core.tensor.ParamSet;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Optimizer state as plain data: for each slot (NAG: {@code phi}) one tensor per param, named
+ * as the param, and the step counter ({@code t}: 0 after init, incremented before each step
+ * uses it). Closing the state frees its tensors.
+ */
+public final class OptState implements AutoCloseable {
+    private final String optimizer;
+    private final LinkedHashMap<String, ParamSet> slots;
+    private long step;
+
+    public OptState(String optimizer, Map<String, ParamSet> slots, long step) {
+        this.optimizer = optimizer;
+        this.slots = new LinkedHashMap<>(slots);
+        if (step < 0) throw new IllegalArgumentException("step must be >= 0, got " + step);
+        this.step = step;
+    }
+
+    /** Zero state for {@code params}: each slot a zero tensor per param. */
+    public static OptState zeros(String optimizer, List<String> slotNames, ParamSet params) {
+        LinkedHashMap<String, ParamSet> m = new LinkedHashMap<>();
+        for (String s : slotNames) m.put(s, params.zerosLike(""));
+        return new OptState(optimizer, m, 0);
+    }
+
+    public String optimizer() { return optimizer; }
+
+    public long step() { return step; }
+
+    public void setStep(long step) {
+        if (step < 0) throw new IllegalArgumentException("step must be >= 0, got " + step);
+        this.step = step;
+    }
+
+    public List<String> slotNames() { return List.copyOf(slots.keySet()); }
+
+    public ParamSet slot(String name) {
+        ParamSet s = slots.get(name);
+        if (s == null) throw new IllegalArgumentException(optimizer + " state has no slot '" + name + "'; has " + slots.keySet());
+        return s;
+    }
+
+    public Map<String, ParamSet> slots() { return java.util.Collections.unmodifiableMap(slots); }
+
+    @Override
+    public void close() {
+        slots.values().forEach(ParamSet::close);
+    }
+}

@@ -1,0 +1,32 @@
+package io.nag4j.gpu.plan;
+
+import io.nag4j.core.optim.OptState;
+import io.nag4j.core.rule.Hyperparams;
+import io.nag4j.core.tensor.ParamSet;
+
+/**
+ * An optimizer bound to a ParamSet on one backend: params and state live where the backend
+ * keeps them (host memory for the CPU, device memory for OpenCL and CUDA) across steps; a step
+ * sends only the updates; params and state are read back on demand.
+ */
+public interface BoundOptimizer extends AutoCloseable {
+    /** The backend and device, e.g. {@code cpu} or {@code opencl:0 (pthread-...)}. */
+    String where();
+
+    Hyperparams hyperparams();
+
+    /** One step with the bound hyperparameters. */
+    default void step(ParamSet updates) { step(updates, hyperparams()); }
+
+    /** One step with these hyperparameters (a schedule may change them every step). */
+    void step(ParamSet updates, Hyperparams hp);
+
+    /** Host copies of the current params, named as bound; the caller closes them. */
+    ParamSet readParams();
+
+    /** Host copy of the current state; the caller closes it. */
+    OptState readState();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,56 @@
+package io.nag4j.gpu.plan;
+
+import io.nag4j.core.optim.OptState;
+import io.nag4j.core.optim.Optimizer;
+import io.nag4j.core.rule.Hyperparams;
+import io.nag4j.core.tensor.ParamSet;
+import io.nag4j.core.tensor.Tensor;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** A host optimizer (CPU backend or reference) bound to its own copy of the params. */
+public final class HostBoundOptimizer implements BoundOptimizer {
+    private final Optimizer optimizer;
+    private final String where;
+    private final ParamSet params;
+    private final OptState state;
+
+    /** Copies {@code initial}; the caller keeps ownership of it. */
+    public HostBoundOptimizer(Optimizer optimizer, String where, ParamSet initial) {
+        this(optimizer, where, initial, null);
+    }
+
+    /** Binds to copies of {@code initial} and {@code initialState} (a resumed checkpoint). */
+    public HostBoundOptimizer(Optimizer optimizer, String where, ParamSet initial, OptState initialState) {
+        this.optimizer = optimizer;
+        this.where = where;
+        this.params = initial.copy();
+        this.state = initialState == null ? optimizer.init(params) : copy(initialState);
+    }
+
+    @Override public String where() { return where; }
+
+    @Override public Hyperparams hyperparams() { return optimizer.hyperparams(); }
+
+    @Override
+    public void step(ParamSet updates, Hyperparams hp) {
+        optimizer.step(state, params, updates, hp);
+    }
+
+    @Override public ParamSet readParams() { return params.copy(); }
+
+    @Override public OptState readState() { return copy(state); }
+
+    static OptState copy(OptState s) {
+        Map<String, ParamSet> slots = new LinkedHashMap<>();
+        s.slots().forEach((k, v) -> slots.put(k, v.copy()));
+        return new OptState(s.optimizer(), slots, s.step());
+    }
+
+    @Override
+    public void close() {
+        params.close();
+        state.close();
+    }
+}
