@@ -1,0 +1,51 @@
+package io.nag4j.gpu.device;
+
+import io.nag4j.core.ir.Kernel;
+import io.nag4j.gpu.Mode;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * A device opened for work: a context and one in-order queue (stream). Everything it creates
+ * (buffers, programs) is released when it closes; use after close throws
+ * {@link IllegalStateException}. Not thread-safe: one owner at a time (an execution plan).
+ *
+ * <p>Operations are enqueued in order. A non-blocking {@link #copyIn} reads {@code src} later, so
+ * {@code src} must stay alive and unchanged until {@link #finish()}.
+ */
+public interface DeviceContext extends AutoCloseable {
+    DeviceInfo info();
+
+    /** Device memory of {@code bytes} bytes (contents undefined until written). */
+    DeviceBuffer allocate(String name, long bytes);
+
+    /**
+     * Renders and compiles {@code kernel} (cached by IR hash, device and options). In EXACT mode
+     * on a device that is not {@link DeviceInfo#bitExact()} this throws, naming why.
+     */
+    CompiledKernel compile(Kernel kernel, Mode mode);
+
+    void copyIn(DeviceBuffer dst, long dstOffsetBytes, MemorySegment src, boolean blocking);
+
+    /** Blocking copy of {@code dst.byteSize()} bytes from the device. */
+    void copyOut(DeviceBuffer src, long srcOffsetBytes, MemorySegment dst);
+
+    /**
+     * Enqueues one launch over elements {@code [0, n)} with the kernel ABI of
+     * {@link io.nag4j.core.ir.Kernel}: {@code buffers} one per kernel input, then {@code scalars}.
+     */
+    void launch(CompiledKernel kernel, long n, List<DeviceBuffer> buffers, float[] scalars);
+
+    /** Waits for everything enqueued. */
+    void finish();
+
+    /** Turns collection of device event times on or off (off by default: it costs host time). */
+    void profile(boolean on);
+
+    /** Device times collected since the last call, then resets them. */
+    DeviceTimes drainTimes();
+
+    @Override
+    void close();
+}
