@@ -50,6 +50,8 @@ public abstract class ReferenceOptimizer implements Optimizer {
         return switch (name) {
             case "nag" -> new NagReference(hp);
             case "sgd" -> new SgdReference(hp);
+            case "adam" -> new AdamReference(hp);
+            case "momentum" -> new MomentumReference(hp);
             default -> throw new IllegalArgumentException("no reference optimizer for '" + name + "'");
         };
     }
