@@ -171,7 +171,7 @@ OPTIMIZERS = {
 }
 
 # The optimizers written to the JSON file, in this order (each keeps its own random seed).
-FAMILY = ['adam', 'momentum']
+FAMILY = ['adam', 'momentum', 'adamw', 'rmsprop', 'adagrad']
 
 SPECIALS = np.array([0.0, -0.0, 1e-45, -1e-45, 1e-40, -3e-39, 1.17549435e-38, 1.0, -1.5, 3e38,
                      np.inf, -np.inf, np.nan], dtype=F)

@@ -52,6 +52,9 @@ public abstract class ReferenceOptimizer implements Optimizer {
             case "sgd" -> new SgdReference(hp);
             case "adam" -> new AdamReference(hp);
             case "momentum" -> new MomentumReference(hp);
+            case "adamw" -> new AdamWReference(hp);
+            case "rmsprop" -> new RmsPropReference(hp);
+            case "adagrad" -> new AdagradReference(hp);
             default -> throw new IllegalArgumentException("no reference optimizer for '" + name + "'");
         };
     }
