@@ -35,7 +35,7 @@ class FamilyRulesTest {
 
     @Test
     void familyIsRegistered() {
-        assertTrue(Rules.names().containsAll(List.of("adam", "momentum")), Rules.names().toString());
+        assertTrue(Rules.names().containsAll(List.of("adam", "momentum", "adamw", "rmsprop", "adagrad")), Rules.names().toString());
     }
 
     @Test
@@ -84,6 +84,101 @@ class FamilyRulesTest {
                   out param = v10
                   out buf = v5
                 """, Momentum.INSTANCE.kernel().print());
+    }
+
+    @Test
+    void adamwTracesToItsDocumentedOpOrder() {
+        assertEquals("""
+                kernel adamw
+                  in param, update, exp_avg, exp_avg_sq
+                  scalar lr, beta1, beta2, eps, weight_decay, decay, omb1, lerp_small, omw1, omb2, step_size, bc2_sqrt
+                  v0 = mul param, %decay
+                  v1 = sub update, exp_avg
+                  v2 = mul %omb1, v1
+                  v3 = add exp_avg, v2
+                  v4 = mul v1, %omw1
+                  v5 = sub update, v4
+                  v6 = select %lerp_small, v3, v5
+                  v7 = mul exp_avg_sq, %beta2
+                  v8 = mul %omb2, update
+                  v9 = mul v8, update
+                  v10 = add v7, v9
+                  v11 = sqrt v10
+                  v12 = div v11, %bc2_sqrt
+                  v13 = add v12, %eps
+                  v14 = mul %step_size, v6
+                  v15 = div v14, v13
+                  v16 = sub v0, v15
+                  out param = v16
+                  out exp_avg = v6
+                  out exp_avg_sq = v10
+                """, AdamW.INSTANCE.kernel().print());
+    }
+
+    @Test
+    void rmspropTracesToItsDocumentedOpOrder() {
+        assertEquals("""
+                kernel rmsprop
+                  in param, update, square_avg, grad_avg, momentum_buffer
+                  scalar lr, alpha, eps, weight_decay, momentum, centered, wd_on, oma, lerp_small, omw, mom_on
+                  v0 = mul %weight_decay, param
+                  v1 = add update, v0
+                  v2 = select %wd_on, v1, update
+                  v3 = mul square_avg, %alpha
+                  v4 = mul %oma, v2
+                  v5 = mul v4, v2
+                  v6 = add v3, v5
+                  v7 = sub v2, grad_avg
+                  v8 = mul %oma, v7
+                  v9 = add grad_avg, v8
+                  v10 = mul v7, %omw
+                  v11 = sub v2, v10
+                  v12 = select %lerp_small, v9, v11
+                  v13 = select %centered, v12, grad_avg
+                  v14 = neg v13
+                  v15 = mul v14, v13
+                  v16 = add v6, v15
+                  v17 = sqrt v16
+                  v18 = sqrt v6
+                  v19 = select %centered, v17, v18
+                  v20 = add v19, %eps
+                  v21 = mul momentum_buffer, %momentum
+                  v22 = div v2, v20
+                  v23 = add v21, v22
+                  v24 = mul %lr, v23
+                  v25 = sub param, v24
+                  v26 = mul %lr, v2
+                  v27 = div v26, v20
+                  v28 = sub param, v27
+                  v29 = select %mom_on, v25, v28
+                  v30 = select %mom_on, v23, momentum_buffer
+                  out param = v29
+                  out square_avg = v6
+                  out grad_avg = v13
+                  out momentum_buffer = v30
+                """, RmsProp.INSTANCE.kernel().print());
+    }
+
+    @Test
+    void adagradTracesToItsDocumentedOpOrder() {
+        assertEquals("""
+                kernel adagrad
+                  in param, update, sum
+                  scalar lr, lr_decay, weight_decay, initial_accumulator_value, eps, wd_on, first, clr
+                  v0 = mul %weight_decay, param
+                  v1 = add update, v0
+                  v2 = select %wd_on, v1, update
+                  v3 = select %first, %initial_accumulator_value, sum
+                  v4 = mul v2, v2
+                  v5 = add v3, v4
+                  v6 = sqrt v5
+                  v7 = add v6, %eps
+                  v8 = mul %clr, v2
+                  v9 = div v8, v7
+                  v10 = sub param, v9
+                  out param = v10
+                  out sum = v5
+                """, Adagrad.INSTANCE.kernel().print());
     }
 
     @ParameterizedTest
