@@ -232,6 +232,11 @@ def main():
             special_steps = 6
             cases.append(run_case('special-' + name, opt, hp, special_case(special_steps), special_steps,
                                   set(range(1, special_steps + 1))))
+        if opt == 'adam':
+            # ngc-learn adam.py's own __main__ example: weights [3, 3] twice, updates [3, 3] twice, one step.
+            three = [dict(name='w%d' % i, shape=[2], theta0=np.full(2, 3, F), updates=np.full((1, 2), 3, F))
+                     for i in range(2)]
+            cases.append(run_case('ngclearn-main', opt, spec['defaults'], three, 1, {1}))
         out['optimizers'][opt] = dict(slots=spec['slots'], cases=cases)
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'family_golden.json')
     with open(path, 'w') as f:

@@ -25,6 +25,9 @@ import java.util.List;
  * i = g2' / c2;  j = sqrt(i);  k = j + eps
  * l = h / k;  param' = param - l
  * </pre>
+ * ngc-learn itself evaluates {@code 1 - beta^t} on the device in float32 with a float32 step
+ * counter; nag4j's contract computes the host values in double and rounds once, and counts steps
+ * in a {@code long}.
  */
 public final class Adam implements Rule {
     public static final Adam INSTANCE = new Adam();

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
  * The optimizer family's golden trajectories ({@code golden/family_golden.json} on the test
@@ -137,7 +138,7 @@ public final class FamilyGolden {
                     e = next.hasNext() ? next.next() : null;
                 }
             }
-            assertEquals(null, e, c + ": checkpoint never reached");
+            assertNull(e, c + ": checkpoint never reached");
             assertEquals(c.steps(), state.step());
         }
     }
