@@ -50,6 +50,11 @@ public abstract class ReferenceOptimizer implements Optimizer {
         return switch (name) {
             case "nag" -> new NagReference(hp);
             case "sgd" -> new SgdReference(hp);
+            case "adam" -> new AdamReference(hp);
+            case "momentum" -> new MomentumReference(hp);
+            case "adamw" -> new AdamWReference(hp);
+            case "rmsprop" -> new RmsPropReference(hp);
+            case "adagrad" -> new AdagradReference(hp);
             default -> throw new IllegalArgumentException("no reference optimizer for '" + name + "'");
         };
     }

@@ -9,7 +9,8 @@ public final class Rules {
     private static final Map<String, Rule> BUILT_IN = new LinkedHashMap<>();
 
     static {
-        for (Rule r : List.<Rule>of(Nag.INSTANCE, Sgd.INSTANCE)) BUILT_IN.put(r.name(), r);
+        for (Rule r : List.<Rule>of(Nag.INSTANCE, Sgd.INSTANCE, Adam.INSTANCE, Momentum.INSTANCE,
+                AdamW.INSTANCE, RmsProp.INSTANCE, Adagrad.INSTANCE)) BUILT_IN.put(r.name(), r);
     }
 
     private Rules() {}
