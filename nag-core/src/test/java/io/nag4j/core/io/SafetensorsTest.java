@@ -120,6 +120,28 @@ class SafetensorsTest {
         }
     }
 
+    @Test
+    void tensorsPast2To31ElementsAreAddressedWithLongs() throws IOException {
+        // A sparse file: one tensor of 2^31 + 16 elements (8 GiB), of which only the last 8 are written.
+        long n = (1L << 31) + 16;
+        byte[] h = ("{\"huge\":{\"dtype\":\"F32\",\"shape\":[" + n + "],\"data_offsets\":[0," + (n * 4) + "]}}")
+                .getBytes(StandardCharsets.UTF_8);
+        Path p = dir.resolve("huge.safetensors");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+            f.write(bytes(h.length, h, new byte[0]));
+            f.setLength(8 + h.length + n * 4);
+            f.seek(8 + h.length + (n - 8) * 4);
+            f.write(le(1, 2, 3, 4, 5, 6, 7, 8));
+        }
+        try (SafetensorsReader r = Safetensors.open(p); Tensor tail = Tensor.zeros("tail", 8)) {
+            assertEquals(n, r.find("huge").size());
+            r.copy("huge", n - 8, tail);
+            assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, tail.toArray());
+            r.copy("huge", (1L << 31) + 4, tail);  // past int range, straddling zeros and data
+            assertArrayEquals(new float[] {0, 0, 0, 0, 1, 2, 3, 4}, tail.toArray());
+        }
+    }
+
     // ---------------------------------------------------------------- hostile files
 
     static byte[] le(float... v) {
