@@ -154,6 +154,10 @@ public final class ReplayCommand implements Callable<Integer> {
         long steps = -1;
         String first = null;
         for (Tensor p : initial) {
+            if (p.name().startsWith(Checkpoint.STATE_PREFIX)) {
+                throw new IllegalArgumentException("param '" + p.name() + "' in " + params + ": names starting with '"
+                        + Checkpoint.STATE_PREFIX + "' are reserved for the optimizer state in the output");
+            }
             Safetensors.Entry e = u.find(p.name());
             if (e == null) throw new IllegalArgumentException("param '" + p.name() + "' has no update tensor in " + updates);
             long[] want = p.shape();

@@ -263,6 +263,12 @@ class ReplayCommandTest {
         writeTensors(uSteps, Tensor.of("w", new float[8], 4, 2), Tensor.of("b", new float[9], 3, 3));
         assertRejected("update tensor 'b' has 3 steps but 'w' has 4", o, cat(base, "--params", p.toString(), "--updates", uSteps.toString()));
 
+        // A param name the output reserves for state.
+        Path pState = dir.resolve("P-state.safetensors"), uState = dir.resolve("U-state.safetensors");
+        writeTensors(pState, Tensor.of("state/phi/w", 1));
+        writeTensors(uState, Tensor.of("state/phi/w", new float[1], 1, 1));
+        assertRejected("param 'state/phi/w'", o, cat(base, "--params", pState.toString(), "--updates", uState.toString()));
+
         // Non-F32 dtypes, in either file.
         Path p64 = foreign("w", "F64", "[2]", 16);
         assertRejected("tensor 'w' has dtype F64; nag4j reads F32 only", o, cat(base, "--params", p64.toString(), "--updates", u.toString()));
