@@ -1,0 +1,188 @@
+package io.nag4j.bench.cli;
+
+import io.nag4j.core.io.Checkpoint;
+import io.nag4j.core.io.Safetensors;
+import io.nag4j.core.io.SafetensorsException;
+import io.nag4j.core.io.SafetensorsReader;
+import io.nag4j.core.optim.OptState;
+import io.nag4j.core.optim.StepChecks;
+import io.nag4j.core.rule.Hyperparams;
+import io.nag4j.core.rule.Rule;
+import io.nag4j.core.rule.Rules;
+import io.nag4j.core.tensor.ParamSet;
+import io.nag4j.core.tensor.Tensor;
+import io.nag4j.gpu.plan.Backends;
+import io.nag4j.gpu.plan.BoundOptimizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code nag4j replay}: runs a recorded trajectory of updates through an optimizer and writes
+ * the final params and state, so a user can compare with JAX or PyTorch bit for bit.
+ *
+ * <p>{@code --params} holds the initial F32 params; {@code --updates} holds, for each param, an
+ * F32 tensor of shape {@code [steps, *param.shape]} (the same {@code steps} for all, possibly 0).
+ * {@code --out} is a {@link Checkpoint}: the final params (same names and order) and
+ * {@code state/<slot>/<name>}, with metadata {@code step}, {@code optimizer} and {@code hp.*}.
+ * Everything is checked before the first step, and the output is written atomically, so bad
+ * input writes nothing.
+ */
+@Command(name = "replay", mixinStandardHelpOptions = true,
+        description = {"Replays a trajectory of updates from safetensors files and writes the final params and state.",
+                "Exit 0 on success, 2 on bad input (one line on stderr, no output file), 1 on other failures."})
+public final class ReplayCommand implements Callable<Integer> {
+    @Option(names = "--optimizer", required = true, paramLabel = "NAME", description = "The update rule, e.g. nag.")
+    String optimizer;
+
+    @Option(names = "--hp", paramLabel = "NAME=VALUE",
+            description = "A hyperparameter, parsed to the nearest float32 (decimal or Java hex-float); repeatable. Others keep the rule's defaults.")
+    List<String> hyperparams = new ArrayList<>();
+
+    @Option(names = "--params", required = true, paramLabel = "FILE", description = "Initial params: F32 tensors (safetensors).")
+    Path params;
+
+    @Option(names = "--updates", required = true, paramLabel = "FILE",
+            description = "Per param, an F32 tensor of shape [steps, *param.shape] (safetensors).")
+    Path updates;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "Where to write the final params and state.")
+    Path out;
+
+    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "SPEC", description = "cpu (default), reference, ...")
+    String backend;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        Rule rule = Rules.byName(optimizer);
+        Hyperparams hp = hyperparams(rule, hyperparams);
+        checkOut();
+        try (ParamSet initial = readParams(); SafetensorsReader trajectory = openUpdates()) {
+            long steps = checkTrajectory(initial, trajectory);
+            try (BoundOptimizer bound = Backends.bind(backend, rule, hp, initial, null);
+                 ParamSet step = initial.zerosLike("")) {
+                for (long s = 0; s < steps; s++) {
+                    // One step's slice of each update tensor, copied (and byte-order converted) from the mapped file.
+                    for (int i = 0; i < step.size(); i++) {
+                        Tensor u = step.get(i);
+                        trajectory.copy(u.name(), s * u.size(), u);
+                    }
+                    bound.step(step);
+                }
+                try (ParamSet last = bound.readParams(); OptState state = bound.readState()) {
+                    save(last, state, hp);
+                    spec.commandLine().getOut().println("replayed " + steps + " steps of " + rule.name() + " on "
+                            + bound.where() + " over " + last.size() + " tensors (" + last.totalSize() + " elements) into " + out);
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** The rule's defaults with each {@code NAME=VALUE} applied; refuses malformed, repeated, unknown or non-finite ones. */
+    static Hyperparams hyperparams(Rule rule, List<String> args) {
+        Hyperparams hp = rule.defaults();
+        Set<String> seen = new HashSet<>();
+        for (String a : args) {
+            int eq = a.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("--hp '" + a + "' is not NAME=VALUE (e.g. --hp eta=0.01)");
+            String name = a.substring(0, eq).strip();
+            if (!seen.add(name)) throw new IllegalArgumentException("--hp " + name + " is given more than once");
+            hp = hp.with(name, a.substring(eq + 1));
+        }
+        StepChecks.checkHyperparams(rule, hp);
+        return hp;
+    }
+
+    private void checkOut() {
+        Path abs = out.toAbsolutePath();
+        if (Files.isDirectory(abs)) throw new IllegalArgumentException("--out " + out + " is a directory");
+        Path dir = abs.getParent();
+        if (dir == null || !Files.isDirectory(dir)) throw new IllegalArgumentException("--out " + out + ": directory " + dir + " does not exist");
+    }
+
+    private ParamSet readParams() {
+        try {
+            ParamSet p = Safetensors.read(params).tensors();
+            if (p.size() == 0) {
+                p.close();
+                throw new IllegalArgumentException("params file " + params + " holds no tensors");
+            }
+            return p;
+        } catch (IOException e) {
+            throw inputError("params", params, e);
+        }
+    }
+
+    private SafetensorsReader openUpdates() {
+        try {
+            return Safetensors.open(updates);
+        } catch (IOException e) {
+            throw inputError("updates", updates, e);
+        }
+    }
+
+    private static IllegalArgumentException inputError(String what, Path file, IOException e) {
+        if (e instanceof SafetensorsException) return new IllegalArgumentException(e.getMessage(), e);
+        if (e instanceof NoSuchFileException) return new IllegalArgumentException(what + " file " + file + " does not exist", e);
+        return new IllegalArgumentException("cannot read " + what + " file " + file + ": " + e, e);
+    }
+
+    /** Checks that the updates match the params one to one, as [steps, *shape]; returns steps. */
+    private long checkTrajectory(ParamSet initial, SafetensorsReader u) {
+        for (Safetensors.Entry e : u.entries()) {
+            if (initial.find(e.name()) == null) {
+                throw new IllegalArgumentException("update tensor '" + e.name() + "' in " + updates + " has no param in " + params
+                        + " (params: " + initial.names() + ")");
+            }
+        }
+        long steps = -1;
+        String first = null;
+        for (Tensor p : initial) {
+            if (p.name().startsWith(Checkpoint.STATE_PREFIX)) {
+                throw new IllegalArgumentException("param '" + p.name() + "' in " + params + ": names starting with '"
+                        + Checkpoint.STATE_PREFIX + "' are reserved for the optimizer state in the output");
+            }
+            Safetensors.Entry e = u.find(p.name());
+            if (e == null) throw new IllegalArgumentException("param '" + p.name() + "' has no update tensor in " + updates);
+            long[] want = p.shape();
+            long[] got = e.shape();
+            if (got.length != want.length + 1 || !Arrays.equals(Arrays.copyOfRange(got, 1, got.length), want)) {
+                throw new IllegalArgumentException("update tensor '" + p.name() + "' has shape " + Arrays.toString(got)
+                        + " but param '" + p.name() + "' has shape " + Arrays.toString(want) + ", so it must be [steps"
+                        + (want.length == 0 ? "]" : ", " + Arrays.toString(want).substring(1)));
+            }
+            if (steps < 0) {
+                steps = got[0];
+                first = p.name();
+            } else if (got[0] != steps) {
+                throw new IllegalArgumentException("update tensor '" + p.name() + "' has " + got[0] + " steps but '" + first
+                        + "' has " + steps);
+            }
+        }
+        return steps;
+    }
+
+    private void save(ParamSet last, OptState state, Hyperparams hp) throws IOException {
+        try {
+            Checkpoint.save(out, last, state, hp);
+        } catch (IOException e) {
+            throw new IOException("cannot write " + out + ": " + e, e);
+        }
+    }
+}
