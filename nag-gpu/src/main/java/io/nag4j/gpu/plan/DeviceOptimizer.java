@@ -128,7 +128,8 @@ public final class DeviceOptimizer implements BoundOptimizer {
             g.task("step", kernel, mode, total, args, () -> scalars);
             g.transferToHost(TransferMode.UNDER_DEMAND, PARAM, paramsHost);
             for (int s = 0; s < slots.size(); s++) g.transferToHost(TransferMode.UNDER_DEMAND, STATE + slots.get(s), slotsHost[s]);
-            p = new ExecutionPlan(g.snapshot()).withDevice(driver, deviceIndex).withWarmUp();
+            p = new ExecutionPlan(g.snapshot());
+            p.withDevice(driver, deviceIndex).withWarmUp(); // opens and compiles now: a device that cannot run it fails the bind
             this.plan = p;
         } catch (RuntimeException | Error e) {
             if (p != null) p.close();
