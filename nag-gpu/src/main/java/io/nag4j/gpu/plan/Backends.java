@@ -22,7 +22,16 @@ import java.util.List;
 public final class Backends {
     private Backends() {}
 
-    /** Binds {@code rule} with {@code hp} to a copy of {@code params} (and of {@code state}, if not null). */
+    /**
+     * Binds {@code rule} with {@code hp} to a copy of {@code params} (and of {@code state}, if not
+     * null). A device spec ({@code opencl}, {@code opencl:N}, {@code cuda}, {@code cuda:N}, or any
+     * driver registered in {@link Drivers}; device 0 when no number is given) binds a
+     * {@link DeviceOptimizer} in {@link Mode#EXACT} mode on that device.
+     *
+     * @throws IllegalArgumentException   for an unknown spec (the message lists what exists)
+     * @throws DeviceUnavailableException if the driver is not in this build, cannot start, or has no device N
+     * @throws TaskFailedException        if the device cannot run the rule in EXACT mode (not bit-exact, compile failure)
+     */
     public static BoundOptimizer bind(String spec, Rule rule, Hyperparams hp, ParamSet params, OptState state) {
         String s = spec == null ? "cpu" : spec.strip().toLowerCase(java.util.Locale.ROOT);
         return switch (s) {

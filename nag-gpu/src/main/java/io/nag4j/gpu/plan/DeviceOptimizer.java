@@ -65,6 +65,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
     private long step;
     private ExecutionResult result;
     private ParamSet lastChecked;
+    private Hyperparams lastCheckedHp;
     private boolean closed;
 
     /** Binds {@code rule} to a copy of {@code params} on device {@code deviceIndex} of {@code driver}, state zero. */
@@ -203,7 +204,11 @@ public final class DeviceOptimizer implements BoundOptimizer {
     }
 
     private long nextStep(Hyperparams hp) {
-        StepChecks.checkHyperparams(rule, hp);
+        // Hyperparams are immutable: the same object passed again (the usual case) needs no second check.
+        if (hp != lastCheckedHp) {
+            StepChecks.checkHyperparams(rule, hp);
+            lastCheckedHp = hp;
+        }
         if (step == Long.MAX_VALUE) throw new IllegalArgumentException("step counter is at its maximum");
         return step + 1;
     }

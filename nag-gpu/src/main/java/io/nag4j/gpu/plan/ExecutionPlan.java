@@ -244,6 +244,14 @@ public final class ExecutionPlan implements AutoCloseable {
                 copyOut(g.everyOut);
             }
             ctx.finish();
+        } catch (RuntimeException e) {
+            // Let what was enqueued complete: a non-blocking copy may still read a host segment the caller reuses.
+            try {
+                ctx.finish();
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
         } finally {
             if (override != null) swap(override, override.buffer);
         }
