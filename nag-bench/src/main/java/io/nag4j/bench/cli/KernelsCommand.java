@@ -1,0 +1,61 @@
+package io.nag4j.bench.cli;
+
+import io.nag4j.core.rule.Rule;
+import io.nag4j.core.rule.Rules;
+import io.nag4j.gpu.Mode;
+import io.nag4j.gpu.plan.Renderers;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code nag4j kernels --optimizer NAME --target ir|java|opencl|ptx [--mode exact|fast]}: prints
+ * the code generated for an optimizer's kernel. Bad input (an unknown optimizer, target or mode,
+ * or a target this build has no renderer for) is one line on stderr and exit code 2.
+ */
+@Command(name = "kernels", mixinStandardHelpOptions = true,
+        description = "Prints the code generated for an optimizer's update kernel.")
+public final class KernelsCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--optimizer", required = true, paramLabel = "NAME", description = "Optimizer, e.g. nag.")
+    String optimizer;
+
+    @Option(names = "--target", required = true, paramLabel = "TARGET", description = "ir, java, opencl or ptx.")
+    String target;
+
+    @Option(names = "--mode", defaultValue = "exact", paramLabel = "MODE", description = "exact (default) or fast.")
+    String mode;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        String code;
+        try {
+            Rule rule = Rules.byName(optimizer);
+            code = Renderers.render(target, rule.kernel(), parseMode(mode));
+        } catch (IllegalArgumentException e) {
+            err.println("nag4j kernels: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+        out.print(code.endsWith("\n") ? code : code + "\n");
+        out.flush();
+        return 0;
+    }
+
+    static Mode parseMode(String text) {
+        return switch (text == null ? "" : text.strip().toLowerCase(Locale.ROOT)) {
+            case "exact" -> Mode.EXACT;
+            case "fast" -> Mode.FAST;
+            default -> throw new IllegalArgumentException("unknown mode '" + text + "'; known: exact, fast");
+        };
+    }
+}

@@ -1,0 +1,329 @@
+package io.nag4j.gpu.plan;
+
+import io.nag4j.core.ir.Kernel;
+import io.nag4j.core.optim.OptState;
+import io.nag4j.core.optim.StepChecks;
+import io.nag4j.core.rule.Hyperparams;
+import io.nag4j.core.rule.Rule;
+import io.nag4j.core.tensor.ParamSet;
+import io.nag4j.core.tensor.Tensor;
+import io.nag4j.gpu.Mode;
+import io.nag4j.gpu.device.DeviceBuffer;
+import io.nag4j.gpu.device.Driver;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * An optimizer bound to a ParamSet on one device: the user's entry point.
+ *
+ * <pre>{@code
+ * try (DeviceOptimizer opt = DeviceOptimizer.bind(Nag.INSTANCE, Nag.INSTANCE.defaults(), params, driver, 0, Mode.EXACT)) {
+ *     for (...) opt.step(updates);                 // sends only the updates; one launch
+ *     try (ParamSet now = opt.readParams(); OptState st = opt.readState()) { save(now, st); }
+ * }
+ * }</pre>
+ *
+ * <p>The whole ParamSet is packed: one device buffer per kernel input (param, update, each state
+ * slot), every tensor at its offset in it. The kernel is elementwise and all tensors share the
+ * hyperparameters, so one launch over the total element count steps every tensor. The step is a
+ * {@link TaskGraph} run by an {@link ExecutionPlan}: params and state are copied in on the first
+ * execution only (FIRST_EXECUTION) and stay on the device; the updates, packed into one reusable
+ * host staging segment, are copied in on every execution (EVERY_EXECUTION); params and state come
+ * back only when read (UNDER_DEMAND). The hyperparameters and host values of each step are the
+ * kernel's scalar arguments, so a schedule never recompiles.
+ *
+ * <p>Binding opens the device and compiles the kernel, so a device that cannot run the rule as
+ * asked (EXACT on a device that is not bit-exact) fails here, with {@link TaskFailedException}.
+ * A step checks everything before it changes anything. Not thread-safe; closing frees the
+ * device memory, and any use afterwards throws {@link IllegalStateException}.
+ */
+public final class DeviceOptimizer implements BoundOptimizer {
+    static final String PARAM = "param";
+    static final String UPDATE = "update";
+    static final String STATE = "state.";
+
+    private final Rule rule;
+    private final Hyperparams hp;
+    private final List<String> names;
+    private final long[][] shapes;
+    private final long[] offsets;
+    private final long total;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment paramsHost;
+    private final MemorySegment updatesHost;
+    private final MemorySegment[] slotsHost;
+    private final ExecutionPlan plan;
+    private final String where;
+
+    private float[] scalars;
+    private long step;
+    private ExecutionResult result;
+    private ParamSet lastChecked;
+    private Hyperparams lastCheckedHp;
+    private boolean closed;
+
+    /** Binds {@code rule} to a copy of {@code params} on device {@code deviceIndex} of {@code driver}, state zero. */
+    public static DeviceOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, Driver driver, int deviceIndex, Mode mode) {
+        return bind(rule, hp, params, driver, deviceIndex, mode, null);
+    }
+
+    /**
+     * As {@link #bind(Rule, Hyperparams, ParamSet, Driver, int, Mode)}, resuming from
+     * {@code initial} (a checkpoint) if it is not null. The caller keeps ownership of
+     * {@code params} and {@code initial}: both are copied.
+     *
+     * @throws IllegalArgumentException   if the hyperparameters, params or state are unusable (the message names the culprit)
+     * @throws TaskFailedException        if the device cannot run the rule's kernel in {@code mode}
+     * @throws io.nag4j.gpu.device.DeviceUnavailableException if the device cannot be opened
+     */
+    public static DeviceOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, Driver driver, int deviceIndex, Mode mode,
+                                       OptState initial) {
+        Objects.requireNonNull(rule, "rule");
+        Objects.requireNonNull(driver, "driver");
+        Objects.requireNonNull(mode, "mode");
+        StepChecks.checkHyperparams(rule, hp);
+        if (params == null) throw new IllegalArgumentException("params are null");
+        params.checkCompatible(params, "params");
+        if (initial != null) StepChecks.check(rule, initial, params, params, hp);
+        return new DeviceOptimizer(rule, hp, params, driver, deviceIndex, mode, initial);
+    }
+
+    private DeviceOptimizer(Rule rule, Hyperparams hp, ParamSet params, Driver driver, int deviceIndex, Mode mode, OptState initial) {
+        this.rule = rule;
+        this.hp = hp;
+        this.names = params.names();
+        int count = params.size();
+        this.shapes = new long[count][];
+        this.offsets = new long[count];
+        long n = 0;
+        for (int i = 0; i < count; i++) {
+            shapes[i] = params.get(i).shape();
+            offsets[i] = n;
+            n = Math.addExact(n, params.get(i).size());
+        }
+        this.total = n;
+        Kernel kernel = rule.kernel();
+        List<String> slots = rule.slots();
+        ExecutionPlan p = null;
+        try {
+            paramsHost = hostSegment();
+            updatesHost = hostSegment();
+            slotsHost = new MemorySegment[slots.size()];
+            pack(params, paramsHost);
+            TaskGraph g = new TaskGraph(rule.name())
+                    .transferToDevice(TransferMode.FIRST_EXECUTION, PARAM, paramsHost)
+                    .transferToDevice(TransferMode.EVERY_EXECUTION, UPDATE, updatesHost);
+            List<String> args = new ArrayList<>(List.of(PARAM, UPDATE));
+            for (int s = 0; s < slots.size(); s++) {
+                slotsHost[s] = hostSegment(); // zero: the state at init
+                if (initial != null) pack(initial.slot(slots.get(s)), slotsHost[s]);
+                g.transferToDevice(TransferMode.FIRST_EXECUTION, STATE + slots.get(s), slotsHost[s]);
+                args.add(STATE + slots.get(s));
+            }
+            g.task("step", kernel, mode, total, args, () -> scalars);
+            g.transferToHost(TransferMode.UNDER_DEMAND, PARAM, paramsHost);
+            for (int s = 0; s < slots.size(); s++) g.transferToHost(TransferMode.UNDER_DEMAND, STATE + slots.get(s), slotsHost[s]);
+            p = new ExecutionPlan(g.snapshot());
+            p.withDevice(driver, deviceIndex).withWarmUp(); // opens and compiles now: a device that cannot run it fails the bind
+            this.plan = p;
+        } catch (RuntimeException | Error e) {
+            if (p != null) p.close();
+            arena.close();
+            throw e;
+        }
+        this.step = initial == null ? 0 : initial.step();
+        this.where = plan.device().spec() + " (" + plan.device().name() + ")";
+    }
+
+    private MemorySegment hostSegment() {
+        long bytes = total * Float.BYTES;
+        return arena.allocate(Math.max(Float.BYTES, bytes), Tensor.ALIGNMENT).asSlice(0, bytes);
+    }
+
+    private void pack(ParamSet set, MemorySegment dst) {
+        for (int i = 0; i < offsets.length; i++) {
+            Tensor t = set.get(i);
+            MemorySegment.copy(t.segment(), 0, dst, offsets[i] * Float.BYTES, t.byteSize());
+        }
+    }
+
+    @Override
+    public String where() { return where; }
+
+    @Override
+    public Hyperparams hyperparams() { return hp; }
+
+    /**
+     * One step: checks {@code updates} (same count and shapes as the params) and {@code hp},
+     * packs the updates and copies them to the device in one copy, launches once, and counts
+     * the step. A failed check changes nothing.
+     */
+    @Override
+    public void step(ParamSet updates, Hyperparams hp) {
+        checkOpen();
+        checkUpdates(updates);
+        long t = nextStep(hp);
+        float[] sc = rule.scalars(t, hp);
+        pack(updates, updatesHost);
+        scalars = sc;
+        result = plan.execute();
+        step = t;
+    }
+
+    /**
+     * One step with updates already on the device, packed as the params are (see
+     * {@link #offset(int)}), in a buffer from {@link #allocateDeviceUpdates()}.
+     */
+    public void step(DeviceBuffer updatesOnDevice, Hyperparams hp) {
+        checkOpen();
+        Objects.requireNonNull(updatesOnDevice, "device updates");
+        long t = nextStep(hp);
+        scalars = rule.scalars(t, hp);
+        result = plan.executeWith(UPDATE, updatesOnDevice);
+        step = t;
+    }
+
+    /** A device buffer for packed updates, owned by this optimizer, for {@link #step(DeviceBuffer, Hyperparams)}. */
+    public DeviceBuffer allocateDeviceUpdates() {
+        checkOpen();
+        return plan.allocate("device-updates", Math.max(Float.BYTES, total * Float.BYTES));
+    }
+
+    /** Packs {@code updates} into {@code dst} (from {@link #allocateDeviceUpdates()}), a blocking copy. */
+    public void copyToDevice(ParamSet updates, DeviceBuffer dst) {
+        checkOpen();
+        checkUpdates(updates);
+        pack(updates, updatesHost);
+        plan.copyToDevice(dst, 0, updatesHost);
+    }
+
+    private long nextStep(Hyperparams hp) {
+        // Hyperparams are immutable: the same object passed again (the usual case) needs no second check.
+        if (hp != lastCheckedHp) {
+            StepChecks.checkHyperparams(rule, hp);
+            lastCheckedHp = hp;
+        }
+        if (step == Long.MAX_VALUE) throw new IllegalArgumentException("step counter is at its maximum");
+        return step + 1;
+    }
+
+    /** As {@link ParamSet#checkCompatible}, without allocating when the same updates come again. */
+    private void checkUpdates(ParamSet updates) {
+        if (updates == null) throw new IllegalArgumentException("updates is null");
+        if (updates == lastChecked) {
+            // A ParamSet's tensors and their shapes never change; only closing can.
+            for (int i = 0; i < offsets.length; i++) {
+                if (updates.get(i).isClosed()) throw new IllegalArgumentException("updates tensor '" + updates.get(i).name() + "' is closed");
+            }
+            return;
+        }
+        if (updates.size() != names.size()) {
+            throw new IllegalArgumentException("updates has " + updates.size() + " tensors " + updates.names()
+                    + " but params have " + names.size() + " " + names);
+        }
+        for (int i = 0; i < offsets.length; i++) {
+            Tensor u = updates.get(i);
+            if (u.isClosed()) throw new IllegalArgumentException("updates tensor '" + u.name() + "' is closed");
+            if (!Arrays.equals(shapes[i], u.shape())) {
+                throw new IllegalArgumentException("updates tensor '" + u.name() + "' has shape " + Arrays.toString(u.shape())
+                        + " but param '" + names.get(i) + "' has " + Arrays.toString(shapes[i]));
+            }
+        }
+        lastChecked = updates;
+    }
+
+    /** Host copies of the current params, named as bound; the caller closes them. */
+    @Override
+    public ParamSet readParams() {
+        checkOpen();
+        if (result != null) result.transferToHost(PARAM);
+        return unpack(paramsHost);
+    }
+
+    /** Host copy of the current state (slots named like the params, the step count); the caller closes it. */
+    @Override
+    public OptState readState() {
+        checkOpen();
+        LinkedHashMap<String, ParamSet> slots = new LinkedHashMap<>();
+        try {
+            for (int s = 0; s < slotsHost.length; s++) {
+                String name = rule.slots().get(s);
+                if (result != null) result.transferToHost(STATE + name);
+                slots.put(name, unpack(slotsHost[s]));
+            }
+        } catch (RuntimeException e) {
+            slots.values().forEach(ParamSet::close);
+            throw e;
+        }
+        return new OptState(rule.name(), slots, step);
+    }
+
+    private ParamSet unpack(MemorySegment src) {
+        List<Tensor> out = new ArrayList<>(names.size());
+        try {
+            for (int i = 0; i < offsets.length; i++) {
+                Tensor t = Tensor.zeros(names.get(i), shapes[i]);
+                out.add(t);
+                MemorySegment.copy(src, offsets[i] * Float.BYTES, t.segment(), 0, t.byteSize());
+            }
+        } catch (RuntimeException e) {
+            out.forEach(Tensor::close);
+            throw e;
+        }
+        return new ParamSet(out);
+    }
+
+    /** Steps taken (the state's step counter). */
+    public long step() { return step; }
+
+    /** Elements over all tensors: the one launch's size. */
+    public long elementCount() { return total; }
+
+    /** Where tensor {@code i} starts in the packed buffers, in elements. */
+    public long offset(int i) { return offsets[i]; }
+
+    /** Turns the plan's device-event profiler on or off. */
+    public DeviceOptimizer withProfiler(boolean on) {
+        checkOpen();
+        plan.withProfiler(on);
+        return this;
+    }
+
+    /** Times of the last step (see {@link ExecutionPlan#profile()}). */
+    public Profile profile() {
+        checkOpen();
+        return plan.profile();
+    }
+
+    /** Times summed over every step, the compile at bind included. */
+    public Profile totalProfile() {
+        checkOpen();
+        return plan.totalProfile();
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("the device optimizer on " + where + " is closed");
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            plan.close();
+        } finally {
+            arena.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DeviceOptimizer[" + rule.name() + " on " + where + ", " + names.size() + " tensors, " + total + " elements, step " + step + "]";
+    }
+}
