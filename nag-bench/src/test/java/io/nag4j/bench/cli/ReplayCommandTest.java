@@ -298,7 +298,7 @@ class ReplayCommandTest {
         Path p = dir.resolve("P.safetensors"), u = dir.resolve("U.safetensors"), o = dir.resolve("never.safetensors");
         writeValid(p, u);
         String[] files = {"--params", p.toString(), "--updates", u.toString(), "--out", o.toString()};
-        assertRejected("unknown optimizer 'adamw'", o, cat(new String[] {"replay", "--optimizer", "adamw"}, files));
+        assertRejected("unknown optimizer 'lamb'", o, cat(new String[] {"replay", "--optimizer", "lamb"}, files));
         String[] nag = cat(new String[] {"replay", "--optimizer", "nag"}, files);
         assertRejected("unknown hyperparameter 'beta'", o, cat(nag, "--hp", "beta=0.5"));
         assertRejected("--hp 'eta' is not NAME=VALUE", o, cat(nag, "--hp", "eta"));

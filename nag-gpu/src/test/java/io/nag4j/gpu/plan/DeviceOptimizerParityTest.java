@@ -127,8 +127,9 @@ public abstract class DeviceOptimizerParityTest {
                 assertEquals(refParams.totalSize(), dev.elementCount());
                 for (int s = 1; s <= 300; s++) {
                     for (Tensor u : updates) for (long e = 0; e < u.size(); e++) u.set(e, value(rnd));
-                    // A schedule: eta changes every step, as a kernel argument.
-                    Hyperparams hp = base.with("eta", (float) (base.get("eta") * (1 + 0.5 * Math.sin(s))));
+                    // A schedule: the learning rate (every rule's first hyperparameter) changes every step, as a kernel argument.
+                    String lr = base.names().get(0);
+                    Hyperparams hp = base.with(lr, (float) (base.get(lr) * (1 + 0.5 * Math.sin(s))));
                     ref.step(refState, refParams, updates, hp);
                     dev.step(updates, hp);
                     if (s % 50 == 0 || s == 1 || s == 2) assertSameState(rule.name() + " step " + s, dev, refParams, refState);
