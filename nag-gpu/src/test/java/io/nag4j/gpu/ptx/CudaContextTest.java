@@ -26,7 +26,10 @@ class CudaContextTest {
     CudaContext ctx;
 
     @BeforeEach
-    void open() { ctx = CudaTestSupport.openDevice0(); }
+    void open() { ctx = openContext(); }
+
+    /** Device 0 of the real driver; {@link CudaFakeContextTest} runs the same tests on the stand-in. */
+    CudaContext openContext() { return CudaTestSupport.openDevice0(); }
 
     @AfterEach
     void close() { if (ctx != null) ctx.close(); }

@@ -16,6 +16,7 @@ import io.nag4j.gpu.Mode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,15 +29,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * rule against the evaluator on random data with special values, and the random kernels over every
  * op. Skips without a CUDA device (fails if NAG4J_REQUIRE_CUDA=1).
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CudaParityTest {
-    static CudaContext ctx;
+    CudaContext ctx;
 
     /** Per test, so a skip shows its reason on every test; the context itself is opened once. */
     @BeforeEach
-    void open() { if (ctx == null) ctx = CudaTestSupport.openDevice0(); }
+    void open() { if (ctx == null) ctx = openContext(); }
+
+    /** Device 0 of the real driver; {@link CudaFakeParityTest} runs the same tests on the stand-in. */
+    CudaContext openContext() { return CudaTestSupport.openDevice0(); }
 
     @AfterAll
-    static void close() {
+    void close() {
         if (ctx != null) ctx.close();
         ctx = null;
     }
