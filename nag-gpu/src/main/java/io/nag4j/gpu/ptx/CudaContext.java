@@ -44,6 +44,7 @@ public final class CudaContext implements DeviceContext {
     private final Set<CudaBuffer> buffers = new LinkedHashSet<>();
     private final Map<String, CudaKernel> kernels = new HashMap<>();
     private final List<MemorySegment> pinned = new ArrayList<>();
+    private final Set<HostRegistration> registered = new LinkedHashSet<>();
     private MemorySegment staging;
     private long stagingUsed;
     private boolean profiling;
@@ -110,6 +111,40 @@ public final class CudaContext implements DeviceContext {
         MemorySegment raw = cu.memHostAlloc(bytes, Cuda.MEMHOSTALLOC_PORTABLE);
         pinned.add(raw);
         return raw.reinterpret(bytes, arena, null);
+    }
+
+    /**
+     * Page-locks existing native memory ({@code cuMemHostRegister}) so copies from and to it are truly
+     * asynchronous, until the returned handle or this context closes. The caller keeps {@code seg}
+     * alive at least that long.
+     */
+    public HostRegistration registerHost(MemorySegment seg) {
+        if (!seg.isNative() || seg.byteSize() == 0) throw new IllegalArgumentException("only non-empty native memory can be page-locked");
+        open();
+        cu.memHostRegister(seg, seg.byteSize(), Cuda.MEMHOSTALLOC_PORTABLE);
+        HostRegistration r = new HostRegistration(this, seg);
+        registered.add(r);
+        return r;
+    }
+
+    /** Memory page-locked by {@link #registerHost}; closing unregisters it. */
+    public static final class HostRegistration implements AutoCloseable {
+        private final CudaContext owner;
+        private final MemorySegment segment;
+
+        private HostRegistration(CudaContext owner, MemorySegment segment) {
+            this.owner = owner;
+            this.segment = segment;
+        }
+
+        public MemorySegment segment() { return segment; }
+
+        @Override
+        public void close() {
+            if (owner.closed || !owner.registered.remove(this)) return;
+            owner.open();
+            owner.cu.memHostUnregister(segment);
+        }
     }
 
     private CudaBuffer own(DeviceBuffer b) {
@@ -328,6 +363,7 @@ public final class CudaContext implements DeviceContext {
         for (CudaKernel k : kernels.values()) releases.add(() -> cu.moduleUnload(k.module));
         for (CudaBuffer b : buffers) if (b.dptr != 0) releases.add(() -> cu.memFree(b.dptr));
         for (MemorySegment p : pinned) releases.add(() -> cu.memFreeHost(p));
+        for (HostRegistration r : registered) releases.add(() -> cu.memHostUnregister(r.segment));
         if (staging != null) releases.add(() -> cu.memFreeHost(staging));
         for (MemorySegment e : eventPool) releases.add(() -> cu.eventDestroy(e));
         for (Timing t : pending) {
@@ -346,6 +382,7 @@ public final class CudaContext implements DeviceContext {
         kernels.clear();
         buffers.clear();
         pinned.clear();
+        registered.clear();
         pending.clear();
         eventPool.clear();
         if (first != null) throw first;

@@ -73,6 +73,23 @@ class CudaContextTest {
     }
 
     @Test
+    void registeredHostMemoryCopiesBothWays() {
+        try (Arena a = Arena.ofConfined(); DeviceBuffer b = ctx.allocate("r", 64)) {
+            MemorySegment page = a.allocate(4096, 4096); // page-aligned, as older drivers required
+            MemorySegment host = page.asSlice(0, 64);
+            for (int i = 0; i < 16; i++) host.setAtIndex(ValueLayout.JAVA_FLOAT, i, i + 0.25f);
+            try (CudaContext.HostRegistration r = ctx.registerHost(page)) {
+                ctx.copyIn(b, 0, r.segment().asSlice(0, 64), false);
+                ctx.finish();
+                host.fill((byte) 0);
+                ctx.copyOut(b, 0, host);
+                assertEquals(15.25f, host.getAtIndex(ValueLayout.JAVA_FLOAT, 15));
+            }
+            assertThrows(IllegalArgumentException.class, () -> ctx.registerHost(MemorySegment.ofArray(new float[4])));
+        }
+    }
+
+    @Test
     void profiledLaunchesReportDeviceTimes() {
         Kernel k = Nag.INSTANCE.kernel();
         CompiledKernel ck = ctx.compile(k, Mode.EXACT);
