@@ -168,13 +168,16 @@ public final class PtxRenderer {
                 lower(e);
             }
 
-            // Every output value is already in a register, so all are computed before any store.
-            for (Kernel.Output o : k.outputs()) {
-                line("st.global.f32 [" + addr[o.input()] + "], " + reg(o.value()) + ";  // " + k.inputs().get(o.input()));
+            // Every output value is in a register before the first store: no output reads a stored value.
+            String[] outRegs = new String[k.outputs().size()];
+            for (int o = 0; o < outRegs.length; o++) outRegs[o] = reg(k.outputs().get(o).value());
+            for (int o = 0; o < outRegs.length; o++) {
+                int in = k.outputs().get(o).input();
+                line("st.global.f32 [" + addr[in] + "], " + outRegs[o] + ";  // " + k.inputs().get(in));
             }
 
             StringBuilder sb = new StringBuilder();
-            sb.append("// nag4j PTX for kernel '").append(k.name()).append("', mode ").append(mode)
+            sb.append("// nag4j PTX for kernel '").append(k.name().replaceAll("[^\\x20-\\x7e]", "?")).append("', mode ").append(mode)
                     .append(", IR sha256 ").append(k.hash()).append('\n');
             sb.append("// .version 7.0 + .target sm_75: the oldest pair ptxas 13 assembles; drivers JIT it for sm_80/sm_90+.\n");
             sb.append(".version ").append(PTX_VERSION).append('\n');
