@@ -249,8 +249,9 @@ public final class Cuda {
         final int logSize = 16 * 1024;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment image = a.allocateFrom(ptx);
-            MemorySegment errLog = a.allocate(logSize);
-            MemorySegment infoLog = a.allocate(logSize);
+            // One byte more than the driver is told, still zero: a full log is still NUL-terminated.
+            MemorySegment errLog = a.allocate(logSize + 1);
+            MemorySegment infoLog = a.allocate(logSize + 1);
             MemorySegment opts = a.allocate(JAVA_INT, 4);
             MemorySegment vals = a.allocate(ADDRESS, 4);
             opts.setAtIndex(JAVA_INT, 0, JIT_ERROR_LOG_BUFFER);
