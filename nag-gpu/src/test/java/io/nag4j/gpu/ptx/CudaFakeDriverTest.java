@@ -40,6 +40,16 @@ class CudaFakeDriverTest {
     }
 
     @Test
+    void errorNamesFallBackToTheTableWhenTheDriverHasNone() {
+        Cuda cu = Cuda.load(FakeCuda.library().toString());
+        assertEquals("FAKE_ERROR_2", cu.errorName(2));
+        assertEquals("CUDA_ERROR_UNKNOWN", cu.errorName(999));
+        assertEquals("CUresult 12345", cu.errorName(12345));
+        CudaException e = assertThrows(CudaException.class, () -> cu.check(999, "cuSomething"));
+        assertEquals("cuSomething failed: CUDA_ERROR_UNKNOWN (999)", e.getMessage());
+    }
+
+    @Test
     void closeReleasesEverythingItCreated() {
         long before = FakeCuda.live();
         int refs = FakeCuda.ctxRefs();

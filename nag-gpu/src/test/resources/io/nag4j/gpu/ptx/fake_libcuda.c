@@ -11,7 +11,12 @@
 #include <stdint.h>
 typedef int CUresult;
 static int verbose = 0;
-CUresult cuGetErrorName(CUresult e, const char **s) { static char buf[64]; snprintf(buf, 64, "FAKE_ERROR_%d", e); *s = buf; return 0; }
+// Names every code FAKE_ERROR_<code>, except 900 and up, which it "does not know" (as a real driver may not).
+CUresult cuGetErrorName(CUresult e, const char **s) {
+    static char buf[64];
+    if (e >= 900) { *s = NULL; return 1; }
+    snprintf(buf, 64, "FAKE_ERROR_%d", e); *s = buf; return 0;
+}
 CUresult cuInit(unsigned f) { verbose = getenv("FAKE_CUDA_VERBOSE") != NULL; return f == 0 ? 0 : 1; }
 CUresult cuDriverGetVersion(int *v) { *v = 12080; return 0; }
 CUresult cuDeviceGetCount(int *c) { *c = 1; return 0; }
