@@ -1,0 +1,272 @@
+package io.nag4j.gpu.ptx;
+
+import io.nag4j.core.ir.Eqn;
+import io.nag4j.core.ir.Kernel;
+import io.nag4j.core.ir.Op;
+import io.nag4j.core.ir.Operand;
+import io.nag4j.gpu.Mode;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Lowers a {@link Kernel} to PTX text: a pure function, one thread per element.
+ *
+ * <p>Target: {@code .version 7.0} with {@code .target sm_75}. ptxas 13 no longer knows sm_70,
+ * and PTX ISA 7.0 (CUDA 11.0) cannot name sm_80 or sm_90 as its own target; sm_75 is the oldest
+ * target the current toolchain assembles, so every driver from R450 on loads the module and
+ * JIT-compiles it for whatever GPU it runs on (sm_80, sm_90 = H100, and later). Nothing here
+ * needs a newer ISA.
+ *
+ * <p>Entry parameters follow the kernel ABI: {@code .param .u64 n}, one {@code .param .u64}
+ * global pointer per input (param, update, slots), one {@code .param .f32} per scalar.
+ *
+ * <p>EXACT mode writes every f32 add, sub and mul with {@code .rn} (ptxas never fuses those),
+ * {@code div.rn}, {@code sqrt.rn}, {@code fma.rn} only for the IR's FMA, no {@code .ftz} and no
+ * {@code .approx}. FAST mode drops {@code .rn} from add/sub/mul (ptxas may contract a*b+c into
+ * one fma) and divides with {@code div.full.f32} (at most 2 ulp); everything else is as EXACT.
+ * See docs/numerics-ptx.md.
+ */
+public final class PtxRenderer {
+    /** Threads per block the drivers launch with; the kernel itself works with any block size. */
+    public static final int BLOCK_SIZE = 256;
+
+    private static final String PTX_VERSION = "7.0";
+    private static final String PTX_TARGET = "sm_75";
+
+    private PtxRenderer() {}
+
+    /** The {@code .entry} name of {@code kernel} in {@code mode}: {@code nag4j_<name>_<mode>}. */
+    public static String entryName(Kernel kernel, Mode mode) {
+        String safe = kernel.name().replaceAll("[^A-Za-z0-9_]", "_");
+        return "nag4j_" + safe + "_" + mode.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The PTX module (NUL-free text) holding one entry, {@link #entryName}. */
+    public static String render(Kernel kernel, Mode mode) {
+        return new Emitter(kernel, mode).emit();
+    }
+
+    /** Fresh register names, counted per kind so each is declared once at the top. */
+    static final class Regs {
+        int f, p, r, rd;
+
+        String f() { return "%f" + f++; }
+        String p() { return "%p" + p++; }
+        String r() { return "%r" + r++; }
+        String rd() { return "%rd" + rd++; }
+    }
+
+    /**
+     * Java's {@code Math.min} / {@code Math.max} in PTX. PTX {@code min.f32} returns the non-NaN
+     * operand and {@code min.NaN.f32} needs sm_80, so the result is built from compares and selects:
+     * <pre>
+     *   setp.lt.f32  p, a, b            (gt for max; false when unordered)
+     *   selp.f32     t, a, b, p         strictly smaller (larger) one, else b
+     *   setp.eq.f32  q, a, b            equal: only ±0 pairs can differ in bits
+     *   mov.b32 / or.b32 (and.b32 for max) / mov.b32   -0 wins min (OR of sign bits), +0 wins max (AND)
+     *   selp.f32     t, bits, t, q
+     *   setp.nan.f32 u, a, b            either NaN
+     *   selp.f32     d, 0f7FC00000, t, u   NaN propagates (compared by class)
+     * </pre>
+     * When a == b and they are not zeros the two bit patterns are identical, so OR/AND returns that
+     * same value. {@code PtxMinMaxTest} runs exactly these lines over ±0, NaN, ±inf against Java.
+     */
+    static List<String> minMax(boolean max, String d, String a, String b, Regs regs) {
+        String p = regs.p(), q = regs.p(), u = regs.p();
+        String t = regs.f(), e = regs.f();
+        String ra = regs.r(), rb = regs.r(), rc = regs.r();
+        List<String> out = new ArrayList<>();
+        out.add("setp." + (max ? "gt" : "lt") + ".f32 " + p + ", " + a + ", " + b + ";");
+        out.add("selp.f32 " + t + ", " + a + ", " + b + ", " + p + ";");
+        out.add("setp.eq.f32 " + q + ", " + a + ", " + b + ";");
+        out.add("mov.b32 " + ra + ", " + a + ";");
+        out.add("mov.b32 " + rb + ", " + b + ";");
+        out.add((max ? "and.b32 " : "or.b32 ") + rc + ", " + ra + ", " + rb + ";");
+        out.add("mov.b32 " + e + ", " + rc + ";");
+        out.add("selp.f32 " + t + ", " + e + ", " + t + ", " + q + ";");
+        out.add("setp.nan.f32 " + u + ", " + a + ", " + b + ";");
+        out.add("selp.f32 " + d + ", " + CANONICAL_NAN + ", " + t + ", " + u + ";");
+        return out;
+    }
+
+    static final String CANONICAL_NAN = "0f7FC00000";
+    static final String ONE = "0f3F800000";
+    static final String ZERO = "0f00000000";
+
+    /** A float immediate with the exact bits. */
+    static String imm(int bits) { return String.format(Locale.ROOT, "0f%08X", bits); }
+
+    private static final class Emitter {
+        private final Kernel k;
+        private final Mode mode;
+        private final Regs regs = new Regs();
+        private final List<String> body = new ArrayList<>();
+        private final String[] inputReg;
+        private final String[] scalarReg;
+        private final String[] varReg;
+        private final Map<Integer, String> constReg = new LinkedHashMap<>();
+
+        Emitter(Kernel k, Mode mode) {
+            this.k = k;
+            this.mode = mode;
+            inputReg = new String[k.inputs().size()];
+            scalarReg = new String[k.scalars().size()];
+            varReg = new String[k.eqns().size()];
+        }
+
+        String emit() {
+            boolean[] read = new boolean[k.inputs().size()];
+            boolean[] written = new boolean[k.inputs().size()];
+            boolean[] scalarUsed = new boolean[k.scalars().size()];
+            for (Eqn e : k.eqns()) for (Operand a : e.args()) mark(a, read, scalarUsed);
+            for (Kernel.Output o : k.outputs()) {
+                mark(o.value(), read, scalarUsed);
+                written[o.input()] = true;
+            }
+
+            // Global index i = ctaid.x * ntid.x + tid.x in 64 bits; threads past n exit.
+            String n = regs.rd(), ctaid = regs.r(), ntid = regs.r(), tid = regs.r();
+            String base = regs.rd(), tid64 = regs.rd(), i = regs.rd(), off = regs.rd(), out = regs.p();
+            line("ld.param.u64 " + n + ", [p_n];");
+            line("mov.u32 " + ctaid + ", %ctaid.x;");
+            line("mov.u32 " + ntid + ", %ntid.x;");
+            line("mov.u32 " + tid + ", %tid.x;");
+            line("mul.wide.u32 " + base + ", " + ctaid + ", " + ntid + ";");
+            line("cvt.u64.u32 " + tid64 + ", " + tid + ";");
+            line("add.s64 " + i + ", " + base + ", " + tid64 + ";");
+            line("setp.ge.u64 " + out + ", " + i + ", " + n + ";");
+            line("@" + out + " bra $L_exit;");
+            line("shl.b64 " + off + ", " + i + ", 2;");
+
+            // Element addresses of every input read or written, then the loads.
+            String[] addr = new String[k.inputs().size()];
+            for (int in = 0; in < addr.length; in++) {
+                if (!read[in] && !written[in]) continue;
+                String ptr = regs.rd(), a = regs.rd();
+                line("ld.param.u64 " + ptr + ", [p_in" + in + "];  // " + k.inputs().get(in));
+                line("cvta.to.global.u64 " + ptr + ", " + ptr + ";");
+                line("add.s64 " + a + ", " + ptr + ", " + off + ";");
+                addr[in] = a;
+            }
+            for (int in = 0; in < addr.length; in++) {
+                if (!read[in]) continue;
+                inputReg[in] = regs.f();
+                line("ld.global.f32 " + inputReg[in] + ", [" + addr[in] + "];");
+            }
+            for (int s = 0; s < scalarReg.length; s++) {
+                if (!scalarUsed[s]) continue;
+                scalarReg[s] = regs.f();
+                line("ld.param.f32 " + scalarReg[s] + ", [p_s" + s + "];  // " + k.scalars().get(s));
+            }
+
+            for (Eqn e : k.eqns()) {
+                varReg[e.id()] = regs.f();
+                lower(e);
+            }
+
+            // Every output value is in a register before the first store: no output reads a stored value.
+            String[] outRegs = new String[k.outputs().size()];
+            for (int o = 0; o < outRegs.length; o++) outRegs[o] = reg(k.outputs().get(o).value());
+            for (int o = 0; o < outRegs.length; o++) {
+                int in = k.outputs().get(o).input();
+                line("st.global.f32 [" + addr[in] + "], " + outRegs[o] + ";  // " + k.inputs().get(in));
+            }
+
+            StringBuilder sb = new StringBuilder();
+            sb.append("// nag4j PTX for kernel '").append(k.name().replaceAll("[^\\x20-\\x7e]", "?")).append("', mode ").append(mode)
+                    .append(", IR sha256 ").append(k.hash()).append('\n');
+            sb.append("// .version 7.0 + .target sm_75: the oldest pair ptxas 13 assembles; drivers JIT it for sm_80/sm_90+.\n");
+            sb.append(".version ").append(PTX_VERSION).append('\n');
+            sb.append(".target ").append(PTX_TARGET).append('\n');
+            sb.append(".address_size 64\n\n");
+            sb.append(".visible .entry ").append(entryName(k, mode)).append("(\n");
+            List<String> params = new ArrayList<>();
+            params.add("    .param .u64 p_n");
+            for (int in = 0; in < k.inputs().size(); in++) params.add("    .param .u64 p_in" + in);
+            for (int s = 0; s < k.scalars().size(); s++) params.add("    .param .f32 p_s" + s);
+            sb.append(String.join(",\n", params)).append("\n)\n{\n");
+            sb.append("    .reg .pred %p<").append(Math.max(regs.p, 1)).append(">;\n");
+            sb.append("    .reg .f32 %f<").append(Math.max(regs.f, 1)).append(">;\n");
+            sb.append("    .reg .b32 %r<").append(Math.max(regs.r, 1)).append(">;\n");
+            sb.append("    .reg .b64 %rd<").append(Math.max(regs.rd, 1)).append(">;\n\n");
+            for (String l : body) sb.append("    ").append(l).append('\n');
+            sb.append("$L_exit:\n    ret;\n}\n");
+            return sb.toString();
+        }
+
+        private void mark(Operand a, boolean[] read, boolean[] scalarUsed) {
+            switch (a) {
+                case Operand.Input in -> read[in.index()] = true;
+                case Operand.Scalar s -> scalarUsed[s.index()] = true;
+                case Operand.Const c -> { }
+                case Operand.Var v -> { }
+            }
+        }
+
+        private void line(String s) { body.add(s); }
+
+        /** The register holding {@code a}; constants are moved into a register once, as exact bits. */
+        private String reg(Operand a) {
+            return switch (a) {
+                case Operand.Input in -> inputReg[in.index()];
+                case Operand.Scalar s -> scalarReg[s.index()];
+                case Operand.Var v -> varReg[v.id()];
+                case Operand.Const c -> constReg.computeIfAbsent(c.bits(), bits -> {
+                    String r = regs.f();
+                    line("mov.f32 " + r + ", " + imm(bits) + ";  // " + Float.intBitsToFloat(bits));
+                    return r;
+                });
+            };
+        }
+
+        private void lower(Eqn e) {
+            List<Operand> args = e.args();
+            String a = reg(args.get(0));
+            String b = args.size() > 1 ? reg(args.get(1)) : null;
+            String c = args.size() > 2 ? reg(args.get(2)) : null;
+            String d = varReg[e.id()];
+            boolean exact = mode == Mode.EXACT;
+            String rn = exact ? ".rn" : "";
+            switch (e.op()) {
+                case ADD -> line("add" + rn + ".f32 " + d + ", " + a + ", " + b + ";");
+                case SUB -> line("sub" + rn + ".f32 " + d + ", " + a + ", " + b + ";");
+                case MUL -> line("mul" + rn + ".f32 " + d + ", " + a + ", " + b + ";");
+                case DIV -> line((exact ? "div.rn.f32 " : "div.full.f32 ") + d + ", " + a + ", " + b + ";");
+                case NEG -> line("neg.f32 " + d + ", " + a + ";");
+                case SQRT -> line("sqrt.rn.f32 " + d + ", " + a + ";");
+                case ABS -> line("abs.f32 " + d + ", " + a + ";");
+                case MIN, MAX -> body.addAll(minMax(e.op() == Op.MAX, d, a, b, regs));
+                case FMA -> line("fma.rn.f32 " + d + ", " + a + ", " + b + ", " + c + ";");
+                // Ordered compares are false with NaN, as Java's <, <=, >, >=, ==; unordered-or-not-equal
+                // is true with NaN, as Java's !=.
+                case LT, LE, GT, GE, EQ, NE -> {
+                    String p = regs.p();
+                    line("setp." + compare(e.op()) + ".f32 " + p + ", " + a + ", " + b + ";");
+                    line("selp.f32 " + d + ", " + ONE + ", " + ZERO + ", " + p + ";");
+                }
+                // c != 0 ? a : b, with NaN c true (neu) and -0 equal to 0.
+                case SELECT -> {
+                    String p = regs.p();
+                    line("setp.neu.f32 " + p + ", " + a + ", " + ZERO + ";");
+                    line("selp.f32 " + d + ", " + b + ", " + c + ", " + p + ";");
+                }
+            }
+        }
+
+        private static String compare(Op op) {
+            return switch (op) {
+                case LT -> "lt";
+                case LE -> "le";
+                case GT -> "gt";
+                case GE -> "ge";
+                case EQ -> "eq";
+                case NE -> "neu";
+                default -> throw new IllegalArgumentException("not a comparison: " + op);
+            };
+        }
+    }
+}

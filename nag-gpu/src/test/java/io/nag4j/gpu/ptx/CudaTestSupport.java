@@ -1,0 +1,71 @@
+package io.nag4j.gpu.ptx;
+
+import io.nag4j.core.ir.Kernel;
+import io.nag4j.core.optim.KernelExecutor;
+import io.nag4j.core.tensor.Tensor;
+import io.nag4j.gpu.Mode;
+import io.nag4j.gpu.device.CompiledKernel;
+import io.nag4j.gpu.device.DeviceBuffer;
+import io.nag4j.gpu.device.DeviceInfo;
+import io.nag4j.gpu.device.DeviceUnavailableException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Opening CUDA device 0 for runtime tests, or skipping with the reason (failing if NAG4J_REQUIRE_CUDA=1). */
+final class CudaTestSupport {
+    private CudaTestSupport() {}
+
+    static boolean libcudaLoads() {
+        try {
+            SymbolLookup.libraryLookup(Cuda.LIBRARY, Arena.ofAuto());
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** Device 0, or the test is skipped (failed when NAG4J_REQUIRE_CUDA=1) with why there is none. */
+    static CudaContext openDevice0() {
+        String why;
+        try {
+            List<DeviceInfo> devices = new CudaDriver().devices();
+            if (!devices.isEmpty()) return new CudaDriver().open(0);
+            why = "the CUDA driver reports no device";
+        } catch (DeviceUnavailableException e) {
+            why = e.getMessage();
+        }
+        if ("1".equals(System.getenv("NAG4J_REQUIRE_CUDA"))) fail("NAG4J_REQUIRE_CUDA=1 but no CUDA device: " + why);
+        assumeTrue(false, "CUDA runtime tests skipped: " + why + " (set NAG4J_REQUIRE_CUDA=1 to fail instead)");
+        throw new AssertionError("unreachable");
+    }
+
+    /** Runs kernels on a CUDA context over host tensors: copy in, launch, copy the outputs back. */
+    record Executor(CudaContext ctx, Mode mode) implements KernelExecutor {
+        @Override public String name() { return "cuda-test"; }
+
+        @Override
+        public void execute(Kernel kernel, List<Tensor[]> groups, float[] scalars) {
+            CompiledKernel ck = ctx.compile(kernel, mode);
+            for (Tensor[] g : groups) {
+                List<DeviceBuffer> bufs = new ArrayList<>();
+                try {
+                    for (Tensor t : g) {
+                        DeviceBuffer b = ctx.allocate(t.name(), t.byteSize());
+                        bufs.add(b);
+                        ctx.copyIn(b, 0, t.segment(), false);
+                    }
+                    ctx.launch(ck, g[0].size(), bufs, scalars);
+                    for (Kernel.Output o : kernel.outputs()) ctx.copyOut(bufs.get(o.input()), 0, g[o.input()].segment());
+                } finally {
+                    for (DeviceBuffer b : bufs) b.close();
+                }
+            }
+        }
+    }
+}

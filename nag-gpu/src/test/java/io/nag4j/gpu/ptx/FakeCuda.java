@@ -1,0 +1,83 @@
+package io.nag4j.gpu.ptx;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The stand-in driver of {@code fake_libcuda.c}, compiled with gcc once per test run, so the CUDA
+ * bindings run end to end on machines without a GPU. Skips (with the reason) where gcc is missing.
+ */
+final class FakeCuda {
+    private static Path library;
+    private static String unavailable;
+
+    private FakeCuda() {}
+
+    /** The compiled stub's path, or the test is skipped. */
+    static synchronized Path library() {
+        if (library == null && unavailable == null) build();
+        assumeTrue(library != null, "fake libcuda tests skipped: " + unavailable);
+        return library;
+    }
+
+    static CudaDriver driver() { return new CudaDriver(library().toString()); }
+
+    private static void build() {
+        try (InputStream src = FakeCuda.class.getResourceAsStream("fake_libcuda.c")) {
+            if (src == null) { unavailable = "fake_libcuda.c is not on the test class path"; return; }
+            Path dir = Files.createTempDirectory("nag4j-fake-cuda");
+            dir.toFile().deleteOnExit();
+            Path c = dir.resolve("fake_libcuda.c"), so = dir.resolve("libcuda-fake.so");
+            Files.write(c, src.readAllBytes());
+            Process p;
+            try {
+                p = new ProcessBuilder("gcc", "-O1", "-ffp-contract=off", "-shared", "-fPIC", "-o", so.toString(), c.toString())
+                        .redirectErrorStream(true).start();
+            } catch (IOException e) {
+                unavailable = "gcc is not available (" + e.getMessage() + ")";
+                return;
+            }
+            String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                unavailable = "gcc could not build the stub: " + log;
+                return;
+            }
+            c.toFile().deleteOnExit();
+            so.toFile().deleteOnExit();
+            library = so;
+        } catch (IOException e) {
+            unavailable = "building the stub: " + e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            unavailable = "interrupted";
+        }
+    }
+
+    /** The stub's count of live allocations (device, pinned, modules, streams, events). */
+    static long live() { return (long) call("fake_live", FunctionDescriptor.of(ValueLayout.JAVA_LONG)); }
+
+    /** The stub's primary-context reference count. */
+    static int ctxRefs() { return (int) call("fake_ctx_refs", FunctionDescriptor.of(ValueLayout.JAVA_INT)); }
+
+    private static Object call(String name, FunctionDescriptor fd) {
+        MethodHandle h = Linker.nativeLinker().downcallHandle(
+                SymbolLookup.libraryLookup(library(), Arena.global()).find(name).orElseThrow(), fd);
+        try {
+            return h.invoke();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package io.nag4j.gpu.ptx;
+
+import io.nag4j.core.ir.Kernel;
+import io.nag4j.core.rule.Rule;
+import io.nag4j.core.rule.Rules;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The kernels every PTX test covers: each built-in rule (from the registry), then random kernels. */
+final class PtxKernels {
+    static final long SEED = 0x5eed_0001L;
+    static final int RANDOM_COUNT = 100;
+
+    private PtxKernels() {}
+
+    static List<Kernel> all() {
+        List<Kernel> out = new ArrayList<>();
+        for (Rule r : Rules.all()) out.add(r.kernel());
+        out.addAll(RandomKernels.generate(RANDOM_COUNT, SEED));
+        return out;
+    }
+}
