@@ -1,0 +1,49 @@
+package io.nag4j.gpu.opencl;
+
+import io.nag4j.core.ir.Kernel;
+import io.nag4j.gpu.Mode;
+import io.nag4j.gpu.device.CompiledKernel;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A compiled kernel of one {@link OpenClContext}. Several of these may share one native
+ * program (in-memory cache hits); the context releases the program when it closes.
+ */
+final class OpenClKernel implements CompiledKernel {
+    /** The native program and kernel, owned by the context. */
+    record Program(OpenClContext owner, MemorySegment program, MemorySegment kernel, boolean fromDisk) {}
+
+    private final Kernel kernel;
+    private final Mode mode;
+    private final String source;
+    private final long compileNanos;
+    private final boolean cached;
+    private final Program program;
+
+    OpenClKernel(Kernel kernel, Mode mode, String source, long compileNanos, boolean cached, Program program) {
+        this.kernel = kernel;
+        this.mode = mode;
+        this.source = source;
+        this.compileNanos = compileNanos;
+        this.cached = cached;
+        this.program = program;
+    }
+
+    @Override public Kernel kernel() { return kernel; }
+
+    @Override public Mode mode() { return mode; }
+
+    @Override public String source() { return source; }
+
+    @Override public long compileNanos() { return compileNanos; }
+
+    @Override public boolean cached() { return cached; }
+
+    Program program() { return program; }
+
+    @Override
+    public String toString() {
+        return "OpenClKernel[" + OpenClRenderer.kernelName(kernel) + ", " + mode + (cached ? ", cached" : "") + "]";
+    }
+}
