@@ -6,8 +6,10 @@ import io.nag4j.core.ir.Op;
 import io.nag4j.core.ir.Operand;
 import io.nag4j.gpu.Mode;
 
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 
@@ -22,9 +24,14 @@ import java.util.Set;
  * <p>EXACT mode: {@code #pragma OPENCL FP_CONTRACT OFF}, constants as exact bit patterns, no
  * {@code native_}/{@code half_} functions, MIN/MAX lowered to a helper with Java's semantics
  * (OpenCL {@code fmin}/{@code fmax} drop NaN and leave the sign of zero open), and build options
- * {@link #buildOptions(Mode)} that ask for correctly rounded divide and sqrt. FAST mode lets the
- * compiler contract {@code a*b+c} ({@code FP_CONTRACT ON}, {@code -cl-mad-enable}) and drops the
- * correctly-rounded divide/sqrt request; docs/numerics.md states its error bound.
+ * {@link #buildOptions(Mode)} that ask for correctly rounded divide and sqrt. Each equation is
+ * its own statement, so even a compiler that contracts only within an expression has nothing to
+ * fuse; the pragma keeps it so for compilers that would fuse across statements.
+ *
+ * <p>FAST mode fuses explicitly: an ADD or SUB whose operand is a MUL used nowhere else becomes one
+ * {@code fma} (one rounding instead of two), and it builds with {@code FP_CONTRACT ON} and
+ * {@code -cl-mad-enable} but without the correctly-rounded divide/sqrt request.
+ * docs/numerics.md states its error bound.
  */
 public final class OpenClRenderer {
     /** Part of the program cache key: bump when the generated text changes meaning. */
@@ -86,8 +93,14 @@ public final class OpenClRenderer {
         for (int i = 0; i < k.inputs().size(); i++) {
             sb.append("    const float x").append(i).append(" = in").append(i).append("[i];\n");
         }
+        Map<Integer, String> fused = mode == Mode.FAST ? fuseMulAdds(k) : Map.of();
+        Set<Integer> absorbed = new HashSet<>();
+        for (String f : fused.values()) absorbed.add(Integer.parseInt(f.substring(0, f.indexOf(':'))));
         for (Eqn e : k.eqns()) {
-            sb.append("    const float v").append(e.id()).append(" = ").append(expr(e.op(), e.args())).append(";\n");
+            if (absorbed.contains(e.id())) continue;
+            String f = fused.get(e.id());
+            String text = f != null ? f.substring(f.indexOf(':') + 1) : expr(e.op(), e.args());
+            sb.append("    const float v").append(e.id()).append(" = ").append(text).append(";\n");
         }
         List<Kernel.Output> outs = k.outputs();
         for (int j = 0; j < outs.size(); j++) {
@@ -98,6 +111,38 @@ public final class OpenClRenderer {
         }
         sb.append("}\n");
         return sb.toString();
+    }
+
+    /**
+     * FAST only: for each ADD/SUB that can absorb a single-use MUL operand, its equation id mapped
+     * to {@code "<absorbed mul id>:<fma text>"}. {@code a - x*y} is {@code fma(-x, y, a)} and
+     * {@code x*y - b} is {@code fma(x, y, -b)}: negation is exact, so each is one rounding of the
+     * exact value.
+     */
+    static Map<Integer, String> fuseMulAdds(Kernel k) {
+        int[] uses = new int[k.eqns().size()];
+        for (Eqn e : k.eqns()) for (Operand a : e.args()) if (a instanceof Operand.Var v) uses[v.id()]++;
+        for (Kernel.Output o : k.outputs()) if (o.value() instanceof Operand.Var v) uses[v.id()]++;
+        Map<Integer, String> out = new HashMap<>();
+        Set<Integer> taken = new HashSet<>();
+        for (Eqn e : k.eqns()) {
+            if (e.op() != Op.ADD && e.op() != Op.SUB) continue;
+            for (int side = 1; side >= 0; side--) { // prefer the right operand: a - x*y is the common shape
+                if (!(e.args().get(side) instanceof Operand.Var v)) continue;
+                Eqn m = k.eqns().get(v.id());
+                if (m.op() != Op.MUL || uses[v.id()] != 1 || taken.contains(v.id())) continue;
+                String x = operand(m.args().get(0)), y = operand(m.args().get(1));
+                String other = operand(e.args().get(1 - side));
+                String text;
+                if (e.op() == Op.ADD) text = "fma(" + x + ", " + y + ", " + other + ")";
+                else if (side == 1) text = "fma(-" + x + ", " + y + ", " + other + ")";
+                else text = "fma(" + x + ", " + y + ", -" + other + ")";
+                out.put(e.id(), v.id() + ":" + text);
+                taken.add(v.id());
+                break;
+            }
+        }
+        return out;
     }
 
     /** One op as C text; the switch is exhaustive, so a new {@link Op} fails to compile here. */
