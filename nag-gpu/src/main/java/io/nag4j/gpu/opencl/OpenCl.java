@@ -451,6 +451,7 @@ public final class OpenCl {
     /** Host to device; {@code src} may be a heap segment only when {@code blocking}. */
     public void enqueueWrite(MemorySegment queue, MemorySegment mem, boolean blocking, long offset, long bytes,
                              MemorySegment src, MemorySegment event) {
+        if (!blocking && !src.isNative()) throw new IllegalArgumentException("a non-blocking write needs native memory");
         int rc;
         try {
             MethodHandle h = src.isNative() ? enqueueWrite : enqueueWriteHeap;
@@ -461,13 +462,14 @@ public final class OpenCl {
         check(rc, "clEnqueueWriteBuffer");
     }
 
-    /** Blocking device to host; {@code dst} may be a heap segment. */
-    public void enqueueRead(MemorySegment queue, MemorySegment mem, long offset, long bytes, MemorySegment dst,
-                            MemorySegment event) {
+    /** Device to host; {@code dst} may be a heap segment only when {@code blocking}. */
+    public void enqueueRead(MemorySegment queue, MemorySegment mem, boolean blocking, long offset, long bytes,
+                            MemorySegment dst, MemorySegment event) {
+        if (!blocking && !dst.isNative()) throw new IllegalArgumentException("a non-blocking read needs native memory");
         int rc;
         try {
             MethodHandle h = dst.isNative() ? enqueueRead : enqueueReadHeap;
-            rc = (int) h.invokeExact(queue, mem, 1, offset, bytes, dst, 0, MemorySegment.NULL, event);
+            rc = (int) h.invokeExact(queue, mem, blocking ? 1 : 0, offset, bytes, dst, 0, MemorySegment.NULL, event);
         } catch (Throwable t) {
             throw fatal("clEnqueueReadBuffer", t);
         }

@@ -136,7 +136,7 @@ public final class OpenClContext implements DeviceContext {
         checkRange(b, srcOffsetBytes, bytes);
         if (dst.isReadOnly()) throw new IllegalArgumentException("copyOut from '" + b.name() + "': destination segment is read-only");
         if (bytes == 0) return;
-        cl.enqueueRead(queue, mem, srcOffsetBytes, bytes, dst, eventTarget());
+        cl.enqueueRead(queue, mem, true, srcOffsetBytes, bytes, dst, eventTarget());
         recordEvent(COPY_OUT);
         collectEvents();
     }
@@ -232,7 +232,12 @@ public final class OpenClContext implements DeviceContext {
             throw new IllegalArgumentException("kernel " + k.name() + " takes " + k.scalars().size() + " scalars " + k.scalars() + ", got " + scalars.length);
         }
         for (int i = 0; i < bufs.size(); i++) {
-            OpenClBuffer b = own(bufs.get(i), "buffer for input '" + k.inputs().get(i) + "'");
+            // Checked inline, not through own(), so the hot path builds no message strings.
+            DeviceBuffer db = bufs.get(i);
+            if (!(db instanceof OpenClBuffer b) || b.owner() != this) {
+                own(db, "buffer for input '" + k.inputs().get(i) + "'");
+                throw new AssertionError("unreachable");
+            }
             b.mem();
             if (b.byteSize() / Float.BYTES < n) {
                 throw new IllegalArgumentException("buffer '" + b.name() + "' for input '" + k.inputs().get(i) + "' holds "
