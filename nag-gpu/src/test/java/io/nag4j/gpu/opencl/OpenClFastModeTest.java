@@ -8,7 +8,6 @@ import io.nag4j.gpu.device.CompiledKernel;
 import io.nag4j.gpu.device.DeviceContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -17,8 +16,6 @@ import java.util.stream.Stream;
 
 import static io.nag4j.gpu.opencl.OpenClTestSupport.show;
 import static io.nag4j.gpu.opencl.OpenClTestSupport.values;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -35,8 +32,22 @@ class OpenClFastModeTest {
 
     private static DeviceContext ctx;
 
+    /** Set when OpenCL is missing: each test then skips with the reason (a class-level abort would hide it). */
+    private static org.opentest4j.TestAbortedException unavailable;
+
     @BeforeAll
-    static void open() { ctx = OpenClTestSupport.driverOrSkip().open(0); }
+    static void open() {
+        try {
+            ctx = OpenClTestSupport.driverOrSkip().open(0);
+        } catch (org.opentest4j.TestAbortedException e) {
+            unavailable = e;
+        }
+    }
+
+    @org.junit.jupiter.api.BeforeEach
+    void skipWithReasonIfUnavailable() {
+        if (unavailable != null) throw unavailable;
+    }
 
     @AfterAll
     static void close() { if (ctx != null) ctx.close(); }
@@ -88,17 +99,6 @@ class OpenClFastModeTest {
         }
         System.out.printf("OpenCL FAST %s on %s: max |FAST-EXACT| = %.3f ulp(S), max %d ulp of the result; %d of %d outputs differ%n",
                 rule.name(), ctx.info().name(), worst, maxUlp, differing, total);
-    }
-
-    /** The FAST kernel really fuses: the seed's shape {@code p - u*eta} becomes one fma. */
-    @Test
-    void fastFusesMulAddAndExactDoesNot() {
-        String fast = OpenClRenderer.render(io.nag4j.core.rule.Nag.INSTANCE.kernel(), Mode.FAST);
-        String exact = OpenClRenderer.render(io.nag4j.core.rule.Nag.INSTANCE.kernel(), Mode.EXACT);
-        assertTrue(fast.contains("fma("), fast);
-        assertTrue(fast.startsWith("#pragma OPENCL FP_CONTRACT ON"), fast);
-        assertTrue(!exact.contains("fma("), exact);
-        assertEquals("-cl-mad-enable", OpenClRenderer.buildOptions(Mode.FAST));
     }
 
     /** Distance in representable floats; 0 for two NaNs, Long.MAX_VALUE for NaN against a number. */
