@@ -169,13 +169,13 @@ public final class OpenClContext implements DeviceContext {
         Optional<byte[]> binary = diskCache.load(key);
         if (binary.isPresent()) {
             try {
-                p = fromBinary(binary.get(), options, name);
+                p = fromBinary(binary.get(), options, name, kernel);
             } catch (OpenClException e) {
                 diskCache.remove(key); // refused (driver update, corrupt file): compile from source below
             }
         }
         if (p == null) {
-            p = buildSource(source, options, name);
+            p = buildSource(source, options, name, kernel);
             diskCache.store(key, cl.programBinary(p.program()));
         }
         programs.put(key, p);
@@ -192,22 +192,26 @@ public final class OpenClContext implements DeviceContext {
 
     /** Compiles OpenCL C {@code source} and creates kernel {@code kernelName} (not cached; for tests and tools too). */
     OpenClKernel.Program buildSource(String source, String options, String kernelName) {
+        return buildSource(source, options, kernelName, new Kernel(kernelName, List.of(), List.of(), List.of(), List.of()));
+    }
+
+    private OpenClKernel.Program buildSource(String source, String options, String kernelName, Kernel ir) {
         checkOpen();
         MemorySegment program = cl.createProgramWithSource(context, source);
         try {
             cl.buildProgram(program, device.device(), options);
-            return new OpenClKernel.Program(this, program, cl.createKernel(program, kernelName), false);
+            return new OpenClKernel.Program(this, program, cl.createKernel(program, kernelName), false, ir);
         } catch (RuntimeException e) {
             cl.releaseProgram(program);
             throw e;
         }
     }
 
-    private OpenClKernel.Program fromBinary(byte[] binary, String options, String kernelName) {
+    private OpenClKernel.Program fromBinary(byte[] binary, String options, String kernelName, Kernel ir) {
         MemorySegment program = cl.createProgramWithBinary(context, device.device(), binary);
         try {
             cl.buildProgram(program, device.device(), options);
-            return new OpenClKernel.Program(this, program, cl.createKernel(program, kernelName), true);
+            return new OpenClKernel.Program(this, program, cl.createKernel(program, kernelName), true, ir);
         } catch (RuntimeException e) {
             cl.releaseProgram(program);
             throw e;
@@ -247,16 +251,33 @@ public final class OpenClContext implements DeviceContext {
         launches++;
         if (n == 0) return;
         MemorySegment kh = ok.program().kernel();
-        int arg = 0;
-        argValue.set(JAVA_LONG, 0, n);
-        cl.setKernelArg(kh, arg++, 8, argValue);
-        for (int i = 0; i < bufs.size(); i++) {
-            argValue.set(ADDRESS, 0, ((OpenClBuffer) bufs.get(i)).mem());
-            cl.setKernelArg(kh, arg++, ADDRESS.byteSize(), argValue);
+        long[] last = ok.program().lastArgs();
+        // Arguments stay set on the cl_kernel between launches: set only those that changed.
+        if (last[0] != n) {
+            argValue.set(JAVA_LONG, 0, n);
+            last[0] = -1; // unknown until the call succeeds
+            cl.setKernelArg(kh, 0, 8, argValue);
+            last[0] = n;
+        }
+        int arg = 1;
+        for (int i = 0; i < bufs.size(); i++, arg++) {
+            MemorySegment mem = ((OpenClBuffer) bufs.get(i)).mem();
+            if (last[arg] != mem.address()) {
+                argValue.set(ADDRESS, 0, mem);
+                last[arg] = -1;
+                cl.setKernelArg(kh, arg, ADDRESS.byteSize(), argValue);
+                last[arg] = mem.address();
+            }
         }
         for (float s : scalars) {
-            argValue.set(JAVA_FLOAT, 0, s);
-            cl.setKernelArg(kh, arg++, 4, argValue);
+            long bits = Float.floatToRawIntBits(s) & 0xffffffffL;
+            if (last[arg] != bits) {
+                argValue.set(JAVA_FLOAT, 0, s);
+                last[arg] = -1;
+                cl.setKernelArg(kh, arg, 4, argValue);
+                last[arg] = bits;
+            }
+            arg++;
         }
         globalSize.set(JAVA_LONG, 0, (n + GLOBAL_ROUNDING - 1) / GLOBAL_ROUNDING * GLOBAL_ROUNDING);
         cl.enqueueNDRange(queue, kh, globalSize, eventTarget());

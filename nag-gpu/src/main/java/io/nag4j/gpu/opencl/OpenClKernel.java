@@ -11,8 +11,22 @@ import java.lang.foreign.MemorySegment;
  * program (in-memory cache hits); the context releases the program when it closes.
  */
 final class OpenClKernel implements CompiledKernel {
-    /** The native program and kernel, owned by the context. */
-    record Program(OpenClContext owner, MemorySegment program, MemorySegment kernel, boolean fromDisk) {}
+    /**
+     * The native program and kernel, owned by the context. {@code lastArgs} remembers the argument
+     * values last set on the {@code cl_kernel} (n, buffer addresses, scalar bits as unsigned ints; -1 where
+     * unknown), so a launch re-sets only what changed.
+     */
+    record Program(OpenClContext owner, MemorySegment program, MemorySegment kernel, boolean fromDisk, long[] lastArgs) {
+        Program(OpenClContext owner, MemorySegment program, MemorySegment kernel, boolean fromDisk, Kernel ir) {
+            this(owner, program, kernel, fromDisk, newArgs(ir));
+        }
+
+        private static long[] newArgs(Kernel ir) {
+            long[] a = new long[1 + ir.inputs().size() + ir.scalars().size()];
+            java.util.Arrays.fill(a, -1);
+            return a;
+        }
+    }
 
     private final Kernel kernel;
     private final Mode mode;

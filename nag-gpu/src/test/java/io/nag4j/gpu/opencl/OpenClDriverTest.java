@@ -257,4 +257,40 @@ class OpenClDriverTest {
         assertThrows(IllegalStateException.class, () -> ctx.copyOut(c, 0, MemorySegment.ofArray(new float[4])));
         assertThrows(IllegalStateException.class, ctx::drainTimes);
     }
+
+    /** Kernel arguments are re-set only when they change: alternate buffers, scalars (0 first) and n. */
+    @Test
+    void changedArgumentsAreAlwaysSeen() {
+        Kernel k = Sgd.INSTANCE.kernel();
+        try (DeviceContext ctx = OpenClTestSupport.driverOrSkip().open(0)) {
+            CompiledKernel ck = ctx.compile(k, Mode.EXACT);
+            CompiledKernel shared = ctx.compile(k, Mode.EXACT); // the same cl_kernel underneath
+            int n = 70;
+            DeviceBuffer[] p = {ctx.allocate("p0", 4L * n), ctx.allocate("p1", 4L * n)};
+            DeviceBuffer[] u = {ctx.allocate("u0", 4L * n), ctx.allocate("u1", 4L * n)};
+            float[][] host = {new float[n], new float[n]};
+            float[][] upd = {new float[n], new float[n]};
+            for (int j = 0; j < n; j++) {
+                host[0][j] = j;
+                host[1][j] = -j;
+                upd[0][j] = 1;
+                upd[1][j] = 2;
+            }
+            for (int b = 0; b < 2; b++) {
+                ctx.copyIn(p[b], 0, MemorySegment.ofArray(host[b]), true);
+                ctx.copyIn(u[b], 0, MemorySegment.ofArray(upd[b]), true);
+            }
+            float[] etas = {0f, 0.5f, 0.5f, -0f, 0.25f, 0.25f};
+            int[] counts = {n, n, 65, 65, n, 1};
+            for (int s = 0; s < etas.length; s++) {
+                int b = s % 2;
+                CompiledKernel which = s % 3 == 0 ? ck : shared;
+                ctx.launch(which, counts[s], List.of(p[b], u[b]), new float[] {etas[s]});
+                for (int j = 0; j < counts[s]; j++) host[b][j] = host[b][j] - upd[b][j] * etas[s];
+                float[] got = new float[n];
+                ctx.copyOut(p[b], 0, MemorySegment.ofArray(got));
+                assertSameBits(host[b], got, "launch " + s + " (eta " + etas[s] + ", n " + counts[s] + ", buffers " + b + ")", null);
+            }
+        }
+    }
 }
