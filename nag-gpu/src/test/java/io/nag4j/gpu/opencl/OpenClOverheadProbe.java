@@ -73,4 +73,23 @@ class OpenClOverheadProbe {
     }
 
     private static double median(long[] sorted) { return sorted[sorted.length / 2]; }
+
+    /** Prints compile times: from source (empty nag4j cache), from the disk cache in a fresh context. */
+    @Test
+    void compileTimesFromSourceAndFromDisk() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("nag4j-ocl-probe");
+        long t0 = System.nanoTime();
+        OpenClDriver driver = OpenClTestSupport.driverOrSkip(dir);
+        long t1 = System.nanoTime();
+        for (int round = 0; round < 2; round++) {
+            long o0 = System.nanoTime();
+            try (DeviceContext ctx = driver.open(0)) {
+                long o1 = System.nanoTime();
+                CompiledKernel ck = ctx.compile(Nag.INSTANCE.kernel(), Mode.EXACT);
+                System.out.printf("OpenCL round %d: open %.1f ms, compile %.1f ms (cached=%s)%s%n", round, (o1 - o0) / 1e6,
+                        ck.compileNanos() / 1e6, ck.cached(), round == 0 ? String.format(", bindings+device list %.1f ms", (t1 - t0) / 1e6) : "");
+                assertTrue(ck.cached() == (round == 1));
+            }
+        }
+    }
 }
