@@ -31,6 +31,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@link #enqueueRead}, {@link #finish}) take caller-owned segments and allocate nothing.
  * Assumes an LP64 platform: {@code size_t} is 64 bits.
  */
+// Binding a native library is what this class is for; the JVM needs --enable-native-access=ALL-UNNAMED.
+@SuppressWarnings("restricted")
 public final class OpenCl {
     // cl_platform_info
     static final int CL_PLATFORM_VERSION = 0x0901, CL_PLATFORM_NAME = 0x0902, CL_PLATFORM_VENDOR = 0x0903;
