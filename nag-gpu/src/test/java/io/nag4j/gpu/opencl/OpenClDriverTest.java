@@ -293,4 +293,24 @@ class OpenClDriverTest {
             }
         }
     }
+
+    /** The disk cache only saves time: an unusable cache directory still compiles and runs. */
+    @Test
+    void anUnusableCacheDirectoryIsOnlyAMiss(@TempDir Path dir) throws Exception {
+        Path notADir = Files.writeString(dir.resolve("a-file"), "not a directory");
+        OpenClDriver driver = OpenClTestSupport.driverOrSkip(notADir.resolve("opencl"));
+        Kernel k = Sgd.INSTANCE.kernel();
+        for (int round = 0; round < 2; round++) {
+            try (DeviceContext ctx = driver.open(0)) {
+                CompiledKernel c = ctx.compile(k, Mode.EXACT);
+                assertFalse(c.cached(), "round " + round + ": nothing could be stored");
+                float[][] start = {values(new SplittableRandom(3), 10, 0.2), values(new SplittableRandom(4), 10, 0.2)};
+                float[] scalars = Sgd.INSTANCE.scalars(1, Sgd.INSTANCE.defaults());
+                float[][] expected = {start[0].clone(), start[1].clone()};
+                evaluate(k, expected, scalars);
+                runAndCheck(ctx, c, start, scalars, expected, "uncached round " + round);
+            }
+        }
+        assertEquals("not a directory", Files.readString(notADir));
+    }
 }
