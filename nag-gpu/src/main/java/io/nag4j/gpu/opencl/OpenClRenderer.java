@@ -1,0 +1,197 @@
+package io.nag4j.gpu.opencl;
+
+import io.nag4j.core.ir.Eqn;
+import io.nag4j.core.ir.Kernel;
+import io.nag4j.core.ir.Op;
+import io.nag4j.core.ir.Operand;
+import io.nag4j.gpu.Mode;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Lowers an IR {@link Kernel} to OpenCL C: a pure function of the kernel and the {@link Mode}.
+ *
+ * <p>The generated kernel follows the kernel ABI: {@code (ulong n, one __global float* per
+ * input, one float per scalar)}, one work-item per element with a bounds check. Every output is
+ * computed into a local before any is stored, since an output may read an input that another
+ * output overwrites.
+ *
+ * <p>EXACT mode: {@code #pragma OPENCL FP_CONTRACT OFF}, constants as exact bit patterns, no
+ * {@code native_}/{@code half_} functions, MIN/MAX lowered to a helper with Java's semantics
+ * (OpenCL {@code fmin}/{@code fmax} drop NaN and leave the sign of zero open), and build options
+ * {@link #buildOptions(Mode)} that ask for correctly rounded divide and sqrt. Each equation is
+ * its own statement, so even a compiler that contracts only within an expression has nothing to
+ * fuse; the pragma keeps it so for compilers that would fuse across statements.
+ *
+ * <p>FAST mode fuses explicitly: an ADD or SUB whose operand is a MUL used nowhere else becomes one
+ * {@code fma} (one rounding instead of two), and it builds with {@code FP_CONTRACT ON} and
+ * {@code -cl-mad-enable} but without the correctly-rounded divide/sqrt request.
+ * docs/numerics.md states its error bound.
+ */
+public final class OpenClRenderer {
+    /** Part of the program cache key: bump when the generated text changes meaning. */
+    public static final int VERSION = 1;
+
+    private static final String PRELUDE = """
+            // Java's Math.min/max: NaN if either is NaN; -0 below +0. (fmin/fmax differ on both.)
+            static inline float nag4j_min(float a, float b) {
+                if (isnan(a) || isnan(b)) return a + b;
+                if (a == b) return as_float(as_uint(a) | as_uint(b));
+                return a < b ? a : b;
+            }
+            static inline float nag4j_max(float a, float b) {
+                if (isnan(a) || isnan(b)) return a + b;
+                if (a == b) return as_float(as_uint(a) & as_uint(b));
+                return a > b ? a : b;
+            }
+            """;
+
+    private OpenClRenderer() {}
+
+    /** Build options for {@code clBuildProgram} in {@code mode}. EXACT never passes mad/fast/ftz flags. */
+    public static String buildOptions(Mode mode) {
+        return switch (mode) {
+            case EXACT -> "-cl-fp32-correctly-rounded-divide-sqrt";
+            case FAST -> "-cl-mad-enable";
+        };
+    }
+
+    /** The OpenCL C function name for {@code k}: {@code nag4j_} and the rule name made a C identifier. */
+    public static String kernelName(Kernel k) {
+        StringBuilder sb = new StringBuilder("nag4j_");
+        for (char c : k.name().toCharArray()) sb.append(isIdent(c) ? c : '_');
+        return sb.toString();
+    }
+
+    /** The complete program text for {@code k}. */
+    public static String render(Kernel k, Mode mode) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(mode == Mode.EXACT ? "#pragma OPENCL FP_CONTRACT OFF\n" : "#pragma OPENCL FP_CONTRACT ON\n");
+        sb.append("// nag4j ").append(comment(k.name())).append(", mode ").append(mode)
+                .append(", IR sha256 ").append(k.hash(), 0, 16).append(", renderer v").append(VERSION).append('\n');
+        sb.append(PRELUDE);
+
+        Set<Integer> written = new HashSet<>();
+        for (Kernel.Output o : k.outputs()) written.add(o.input());
+
+        sb.append("__kernel void ").append(kernelName(k)).append("(const ulong n");
+        for (int i = 0; i < k.inputs().size(); i++) {
+            sb.append(",\n        __global ").append(written.contains(i) ? "" : "const ").append("float* in").append(i)
+                    .append(" /* ").append(comment(k.inputs().get(i))).append(" */");
+        }
+        for (int i = 0; i < k.scalars().size(); i++) {
+            sb.append(",\n        const float s").append(i).append(" /* ").append(comment(k.scalars().get(i))).append(" */");
+        }
+        sb.append(") {\n");
+        sb.append("    const size_t i = get_global_id(0);\n");
+        sb.append("    if (i >= n) return;\n");
+        for (int i = 0; i < k.inputs().size(); i++) {
+            sb.append("    const float x").append(i).append(" = in").append(i).append("[i];\n");
+        }
+        Map<Integer, String> fused = mode == Mode.FAST ? fuseMulAdds(k) : Map.of();
+        Set<Integer> absorbed = new HashSet<>();
+        for (String f : fused.values()) absorbed.add(Integer.parseInt(f.substring(0, f.indexOf(':'))));
+        for (Eqn e : k.eqns()) {
+            if (absorbed.contains(e.id())) continue;
+            String f = fused.get(e.id());
+            String text = f != null ? f.substring(f.indexOf(':') + 1) : expr(e.op(), e.args());
+            sb.append("    const float v").append(e.id()).append(" = ").append(text).append(";\n");
+        }
+        List<Kernel.Output> outs = k.outputs();
+        for (int j = 0; j < outs.size(); j++) {
+            sb.append("    const float o").append(j).append(" = ").append(operand(outs.get(j).value())).append(";\n");
+        }
+        for (int j = 0; j < outs.size(); j++) {
+            sb.append("    in").append(outs.get(j).input()).append("[i] = o").append(j).append(";\n");
+        }
+        sb.append("}\n");
+        return sb.toString();
+    }
+
+    /**
+     * FAST only: for each ADD/SUB that can absorb a single-use MUL operand, its equation id mapped
+     * to {@code "<absorbed mul id>:<fma text>"}. {@code a - x*y} is {@code fma(-x, y, a)} and
+     * {@code x*y - b} is {@code fma(x, y, -b)}: negation is exact, so each is one rounding of the
+     * exact value.
+     */
+    static Map<Integer, String> fuseMulAdds(Kernel k) {
+        int[] uses = new int[k.eqns().size()];
+        for (Eqn e : k.eqns()) for (Operand a : e.args()) if (a instanceof Operand.Var v) uses[v.id()]++;
+        for (Kernel.Output o : k.outputs()) if (o.value() instanceof Operand.Var v) uses[v.id()]++;
+        Map<Integer, String> out = new HashMap<>();
+        Set<Integer> taken = new HashSet<>();
+        for (Eqn e : k.eqns()) {
+            if (e.op() != Op.ADD && e.op() != Op.SUB) continue;
+            for (int side = 1; side >= 0; side--) { // prefer the right operand: a - x*y is the common shape
+                if (!(e.args().get(side) instanceof Operand.Var v)) continue;
+                Eqn m = k.eqns().get(v.id());
+                if (m.op() != Op.MUL || uses[v.id()] != 1 || taken.contains(v.id())) continue;
+                String x = operand(m.args().get(0)), y = operand(m.args().get(1));
+                String other = operand(e.args().get(1 - side));
+                String text;
+                if (e.op() == Op.ADD) text = "fma(" + x + ", " + y + ", " + other + ")";
+                else if (side == 1) text = "fma(-" + x + ", " + y + ", " + other + ")";
+                else text = "fma(" + x + ", " + y + ", -" + other + ")";
+                out.put(e.id(), v.id() + ":" + text);
+                taken.add(v.id());
+                break;
+            }
+        }
+        return out;
+    }
+
+    /** One op as C text; the switch is exhaustive, so a new {@link Op} fails to compile here. */
+    static String expr(Op op, List<Operand> args) {
+        String a = operand(args.get(0));
+        String b = args.size() > 1 ? operand(args.get(1)) : null;
+        String c = args.size() > 2 ? operand(args.get(2)) : null;
+        return switch (op) {
+            case ADD -> a + " + " + b;
+            case SUB -> a + " - " + b;
+            case MUL -> a + " * " + b;
+            case DIV -> a + " / " + b;
+            case NEG -> "-" + a;
+            case SQRT -> "sqrt(" + a + ")";
+            case ABS -> "fabs(" + a + ")";
+            case MIN -> "nag4j_min(" + a + ", " + b + ")";
+            case MAX -> "nag4j_max(" + a + ", " + b + ")";
+            case FMA -> "fma(" + a + ", " + b + ", " + c + ")";
+            case LT -> cmp(a, "<", b);
+            case LE -> cmp(a, "<=", b);
+            case GT -> cmp(a, ">", b);
+            case GE -> cmp(a, ">=", b);
+            case EQ -> cmp(a, "==", b);
+            case NE -> cmp(a, "!=", b);
+            case SELECT -> "(" + a + " != 0.0f) ? " + b + " : " + c;
+        };
+    }
+
+    private static String cmp(String a, String rel, String b) {
+        return "(" + a + " " + rel + " " + b + ") ? 1.0f : 0.0f";
+    }
+
+    static String operand(Operand o) {
+        return switch (o) {
+            case Operand.Input in -> "x" + in.index();
+            case Operand.Scalar s -> "s" + s.index();
+            case Operand.Const c -> String.format(Locale.ROOT, "as_float(0x%08xu)", c.bits());
+            case Operand.Var v -> "v" + v.id();
+        };
+    }
+
+    private static boolean isIdent(char c) {
+        return c < 128 && (Character.isLetterOrDigit(c) || c == '_');
+    }
+
+    /** Text safe inside a C comment. */
+    private static String comment(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (char c : s.toCharArray()) sb.append(isIdent(c) || c == '-' || c == '.' ? c : '_');
+        return sb.toString();
+    }
+}
