@@ -70,8 +70,9 @@ class ReplayCommandTest {
     }
 
     @ParameterizedTest(name = "backend {0}")
-    @ValueSource(strings = {"cpu", "reference"})
+    @ValueSource(strings = {"cpu", "reference", "opencl", "opencl:0"})
     void goldenCaseBReplaysBitForBit(String backend) throws IOException {
+        if (backend.startsWith("opencl")) ReplayBackendsAgreeTest.openClOrSkip();
         NagGolden.Trajectory tr = NagGolden.caseB();
         Path p = dir.resolve("P.safetensors"), u = dir.resolve("U.safetensors"), o = dir.resolve("O.safetensors");
         writeTrajectory(tr, p, u);

@@ -19,6 +19,12 @@ public final class Drivers {
     private static final Map<String, Supplier<Driver>> SUPPLIERS = new LinkedHashMap<>();
     private static final Map<String, Driver> MADE = new LinkedHashMap<>();
 
+    static {
+        // Made lazily: the supplier loads the native library only when the driver is first asked for.
+        SUPPLIERS.put("opencl", io.nag4j.gpu.opencl.OpenClDriver::new);
+        SUPPLIERS.put("cuda", io.nag4j.gpu.ptx.CudaDriver::new);
+    }
+
     private Drivers() {}
 
     /** Registers (or replaces) the driver called {@code name}; lower-case names only. */

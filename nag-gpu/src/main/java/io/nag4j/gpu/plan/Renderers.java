@@ -24,6 +24,8 @@ public final class Renderers {
 
     static {
         RENDERERS.put("ir", (k, m) -> k.print());
+        RENDERERS.put("opencl", io.nag4j.gpu.opencl.OpenClRenderer::render);
+        RENDERERS.put("ptx", io.nag4j.gpu.ptx.PtxRenderer::render);
     }
 
     private Renderers() {}

@@ -27,8 +27,9 @@ import java.util.Map;
  * <p>EXACT mode writes every f32 add, sub and mul with {@code .rn} (ptxas never fuses those),
  * {@code div.rn}, {@code sqrt.rn}, {@code fma.rn} only for the IR's FMA, no {@code .ftz} and no
  * {@code .approx}. FAST mode drops {@code .rn} from add/sub/mul (ptxas may contract a*b+c into
- * one fma) and divides with {@code div.full.f32} (at most 2 ulp); everything else is as EXACT.
- * See docs/numerics-ptx.md.
+ * one fma); divide and sqrt stay {@code .rn} (the kernels are memory-bound, so approximate division
+ * buys nothing), so contraction is FAST's only difference; everything else is as EXACT.
+ * See docs/numerics.md, section PTX.
  */
 public final class PtxRenderer {
     /** Threads per block the drivers launch with; the kernel itself works with any block size. */
@@ -235,7 +236,7 @@ public final class PtxRenderer {
                 case ADD -> line("add" + rn + ".f32 " + d + ", " + a + ", " + b + ";");
                 case SUB -> line("sub" + rn + ".f32 " + d + ", " + a + ", " + b + ";");
                 case MUL -> line("mul" + rn + ".f32 " + d + ", " + a + ", " + b + ";");
-                case DIV -> line((exact ? "div.rn.f32 " : "div.full.f32 ") + d + ", " + a + ", " + b + ";");
+                case DIV -> line("div.rn.f32 " + d + ", " + a + ", " + b + ";");
                 case NEG -> line("neg.f32 " + d + ", " + a + ";");
                 case SQRT -> line("sqrt.rn.f32 " + d + ", " + a + ";");
                 case ABS -> line("abs.f32 " + d + ", " + a + ";");

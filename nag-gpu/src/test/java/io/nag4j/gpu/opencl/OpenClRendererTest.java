@@ -67,7 +67,7 @@ class OpenClRendererTest {
         assertTrue(fast.contains("fma("), fast);
         assertTrue(fast.startsWith("#pragma OPENCL FP_CONTRACT ON"), fast);
         assertTrue(!exact.contains("fma("), exact);
-        assertEquals("-cl-mad-enable", OpenClRenderer.buildOptions(Mode.FAST));
+        assertEquals("-cl-mad-enable -cl-fp32-correctly-rounded-divide-sqrt", OpenClRenderer.buildOptions(Mode.FAST));
     }
 
     @Test

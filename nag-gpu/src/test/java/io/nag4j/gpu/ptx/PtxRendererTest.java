@@ -67,7 +67,7 @@ class PtxRendererTest {
             if (!m.find()) continue;
             switch (m.group(1)) {
                 case "add", "sub", "mul" -> assertFalse(m.group(2).contains("rn"), "FAST may contract: '" + inst + "'");
-                case "div" -> assertTrue(inst.startsWith("div.full.f32"), "FAST divides with div.full: '" + inst + "'");
+                case "div" -> assertTrue(inst.startsWith("div.rn.f32"), "FAST keeps IEEE division: '" + inst + "'");
                 default -> assertTrue(m.group(2).contains("rn"), "'" + inst + "' in " + where);
             }
         }
