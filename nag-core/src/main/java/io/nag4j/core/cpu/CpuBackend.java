@@ -20,9 +20,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * persistent pool of daemon threads. Repeated steps over the same tensors reuse their plan and
  * allocate nothing.
  *
+ * <p>Started with {@code --add-modules jdk.incubator.vector}, the loops run on
+ * {@code FloatVector} lanes (each lanewise op is specified as the same scalar Java expression, so
+ * the bits do not change); without it, on scalar code over L1-sized tiles copied into arrays.
+ *
  * <p>Steps on one backend are serialized (they share the pool). Tuning, read once:
  * {@code -Dnag4j.cpu.threads=N} (all processors by default) and
- * {@code -Dnag4j.cpu.parallelBytes=B} (the traffic from which a step goes parallel).
+ * {@code -Dnag4j.cpu.parallelBytes=B} (the traffic from which a step goes parallel),
+ * {@code -Dnag4j.cpu.vector=false} (scalar code even where the Vector API is there).
  */
 public final class CpuBackend implements KernelExecutor, AutoCloseable {
     /** Default traffic from which a step is split over threads: where the handoff (~28 µs) stops dominating. */
@@ -35,16 +40,21 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
     static final long MIN_UNIT = 16 * 1024;
     private static final int PLAN_CACHE = 4;
 
+    /** Whether backends use the Vector API lowering by default: when the module is there and not switched off. */
+    static final boolean VECTOR_DEFAULT = JvmLowering.VECTOR_AVAILABLE
+            && Boolean.parseBoolean(System.getProperty("nag4j.cpu.vector", "true"));
+
     private static final CpuBackend SHARED = new CpuBackend(
             Integer.getInteger("nag4j.cpu.threads", Runtime.getRuntime().availableProcessors()),
-            Long.getLong("nag4j.cpu.parallelBytes", DEFAULT_PARALLEL_BYTES), MIN_UNIT, true);
+            Long.getLong("nag4j.cpu.parallelBytes", DEFAULT_PARALLEL_BYTES), MIN_UNIT, VECTOR_DEFAULT, true);
 
-    /** Compiled loops of every kernel seen, by hash: shared by all backends (the code does not depend on them). */
+    /** Compiled loops of every kernel seen, by hash and flavor: shared by all backends. */
     private static final ConcurrentHashMap<String, ElementLoop> LOOPS = new ConcurrentHashMap<>();
 
     private final int threads;
     private final long parallelBytes;
     private final long minUnit;
+    private final boolean vector;
     private final boolean shared;
     private final WorkerPool pool;
     private final Plan[] plans = new Plan[PLAN_CACHE];
@@ -61,17 +71,19 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
      * @param parallelBytes a step moving at least this many bytes runs on all threads
      */
     public CpuBackend(int threads, long parallelBytes) {
-        this(threads, parallelBytes, MIN_UNIT, false);
+        this(threads, parallelBytes, MIN_UNIT, VECTOR_DEFAULT, false);
     }
 
     /** As the public constructor, with the smallest unit in elements (tests use tiny units to exercise the pool). */
-    CpuBackend(int threads, long parallelBytes, long minUnit, boolean shared) {
+    CpuBackend(int threads, long parallelBytes, long minUnit, boolean vector, boolean shared) {
+        if (vector && !JvmLowering.VECTOR_AVAILABLE) throw new IllegalStateException("jdk.incubator.vector is not in this JVM");
         if (minUnit < 1) throw new IllegalArgumentException("minUnit must be >= 1, got " + minUnit);
         if (threads < 1) throw new IllegalArgumentException("CPU backend threads must be at least 1, got " + threads);
         if (parallelBytes < 0) throw new IllegalArgumentException("parallelBytes must be >= 0, got " + parallelBytes);
         this.threads = threads;
         this.parallelBytes = parallelBytes;
         this.minUnit = minUnit;
+        this.vector = vector;
         this.shared = shared;
         this.pool = threads > 1 ? new WorkerPool(threads - 1, "nag4j-cpu") : null;
     }
@@ -84,17 +96,20 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
     /** The traffic in bytes from which a step runs on all threads. */
     public long parallelBytes() { return parallelBytes; }
 
+    /** Whether this backend runs kernels on the Vector API ({@code FloatVector} lanes) rather than scalar code. */
+    public boolean vectorized() { return vector; }
+
     /**
      * A readable listing of the JVM code this backend runs for {@code kernel}: the loop as Java,
      * then its bytecode (as {@code nag4j kernels --target java} prints it).
      */
     public static String describe(Kernel kernel) {
-        return JvmLowering.describe(kernel);
+        return JvmLowering.describe(kernel, SHARED.vector);
     }
 
     /** The compiled loop of {@code kernel}, generating it on first use. */
-    static ElementLoop loopOf(Kernel kernel) {
-        return LOOPS.computeIfAbsent(kernel.hash(), h -> JvmLowering.define(kernel));
+    static ElementLoop loopOf(Kernel kernel, boolean vector) {
+        return LOOPS.computeIfAbsent(kernel.hash() + (vector ? ":vector" : ":scalar"), h -> JvmLowering.define(kernel, vector));
     }
 
     @Override
@@ -108,7 +123,7 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
         plan.scalars = scalars;
         try {
             if (pool == null || plan.elements * kernel.bytesPerElement() < parallelBytes || plan.units <= 1) {
-                for (int p = 0; p < plan.pieceTotal; p++) plan.runPiece(p);
+                for (int p = 0; p < plan.pieceTotal; p++) plan.runPiece(p, 0);
             } else {
                 pool.run(plan, plan.units);
             }
@@ -122,7 +137,7 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
         for (Plan p : plans) {
             if (p != null && p.kernel == kernel && p.matches(groups)) return p;
         }
-        Plan p = new Plan(kernel, loopOf(kernel), groups, pool == null ? 1 : threads, minUnit);
+        Plan p = new Plan(kernel, loopOf(kernel, vector), groups, pool == null ? 1 : threads, minUnit);
         plans[nextPlanSlot] = p;
         nextPlanSlot = (nextPlanSlot + 1) % PLAN_CACHE;
         return p;
@@ -155,6 +170,8 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
         /** Unit u is pieces unitStart[u] .. unitStart[u+1]-1. */
         final int[] unitStart;
         final int units;
+        /** Tile arrays per participant (0 is the calling thread), one per input. */
+        final float[][][] scratch;
         float[] scalars;
 
         Plan(Kernel kernel, ElementLoop loop, List<Tensor[]> groups, int threads, long minUnit) {
@@ -185,6 +202,7 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
                 total += group[0].size();
             }
             elements = total;
+            scratch = new float[threads][inputs][JvmLowering.TILE];
             long unitLen = Math.max(minUnit, ceilDiv(total, (long) threads * UNITS_PER_THREAD));
             if (unitLen >= 16) unitLen = (unitLen + 15) & ~15L; // whole cache lines per unit
             unitLen = Math.min(MAX_PIECE, unitLen);
@@ -241,13 +259,13 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
             return true;
         }
 
-        void runPiece(int p) {
-            loop.run(segs, pieceBase[p], scalars, pieceFrom[p], pieceLen[p]);
+        void runPiece(int p, int participant) {
+            loop.run(segs, pieceBase[p], scalars, pieceFrom[p], pieceLen[p], scratch[participant]);
         }
 
         @Override
-        public void runUnit(int u) {
-            for (int p = unitStart[u]; p < unitStart[u + 1]; p++) runPiece(p);
+        public void runUnit(int u, int participant) {
+            for (int p = unitStart[u]; p < unitStart[u + 1]; p++) runPiece(p, participant);
         }
     }
 }

@@ -16,6 +16,7 @@ interface ElementLoop {
      * @param scalars the kernel's scalar arguments, in order
      * @param from    first element
      * @param count   number of elements, {@code >= 0}
+     * @param scratch this thread's tile arrays, one per input, each {@link JvmLowering#TILE} long
      */
-    void run(MemorySegment[] segs, int base, float[] scalars, long from, int count);
+    void run(MemorySegment[] segs, int base, float[] scalars, long from, int count, float[][] scratch);
 }

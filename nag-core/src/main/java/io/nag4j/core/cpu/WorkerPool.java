@@ -13,9 +13,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Not thread-safe: one caller at a time ({@link CpuBackend} serializes its steps).
  */
 final class WorkerPool implements AutoCloseable {
-    /** What the participants run: unit {@code u} of the current job. */
+    /** What the participants run: unit {@code u} of the current job, on participant {@code p} (0: the caller, 1..: workers). */
     interface Job {
-        void runUnit(int u);
+        void runUnit(int u, int p);
     }
 
     /** How long an idle worker spins before it parks, in nanoseconds. */
@@ -33,7 +33,7 @@ final class WorkerPool implements AutoCloseable {
     WorkerPool(int workerCount, String name) {
         workers = new Worker[workerCount];
         for (int i = 0; i < workerCount; i++) {
-            workers[i] = new Worker(name + "-" + i);
+            workers[i] = new Worker(name + "-" + i, i + 1);
             workers[i].start();
         }
     }
@@ -50,7 +50,7 @@ final class WorkerPool implements AutoCloseable {
         unfinished.set(units);
         remaining.set(units); // publishes the job: a participant reads it only after a successful claim
         for (Worker w : workers) if (w.parked) LockSupport.unpark(w);
-        work();
+        work(0);
         int spins = 0;
         while (unfinished.get() != 0) {
             if ((++spins & 1023) == 0) Thread.yield(); else Thread.onSpinWait();
@@ -66,13 +66,13 @@ final class WorkerPool implements AutoCloseable {
     }
 
     /** Claims and runs units until none is left. Returns whether it ran any. */
-    private boolean work() {
+    private boolean work(int participant) {
         boolean any = false;
         for (int r; (r = remaining.get()) > 0; ) {
             if (!remaining.compareAndSet(r, r - 1)) continue;
             // The job cannot change before this unit is finished, so reading it now is safe.
             try {
-                job.runUnit(r - 1);
+                job.runUnit(r - 1, participant);
             } catch (Throwable t) {
                 failure = t;
             } finally {
@@ -91,9 +91,11 @@ final class WorkerPool implements AutoCloseable {
 
     private final class Worker extends Thread {
         volatile boolean parked;
+        private final int participant;
 
-        Worker(String name) {
+        Worker(String name, int participant) {
             super(name);
+            this.participant = participant;
             setDaemon(true);
         }
 
@@ -101,7 +103,7 @@ final class WorkerPool implements AutoCloseable {
         public void run() {
             long idleSince = System.nanoTime();
             while (!closed) {
-                if (work()) {
+                if (work(participant)) {
                     idleSince = System.nanoTime();
                 } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
                     Thread.onSpinWait();

@@ -28,8 +28,21 @@ class CpuBackendTest {
 
     /** A backend that takes the parallel path on every step, in units of a few elements. */
     static CpuBackend eagerParallel() {
-        return new CpuBackend(3, 0, 5, false);
+        return new CpuBackend(3, 0, 5, CpuBackend.VECTOR_DEFAULT, false);
     }
+
+    /**
+     * Single-threaded backends of each lowering this JVM can run: scalar always, Vector API when
+     * the JVM has jdk.incubator.vector (the build's test JVMs do). Close them after use.
+     */
+    static List<CpuBackend> eachLowering() {
+        List<CpuBackend> out = new ArrayList<>();
+        out.add(new CpuBackend(1, Long.MAX_VALUE, CpuBackend.MIN_UNIT, false, false));
+        if (CpuBackend.VECTOR_DEFAULT) out.add(new CpuBackend(1, Long.MAX_VALUE, CpuBackend.MIN_UNIT, true, false));
+        return out;
+    }
+
+    static String flavor(CpuBackend b) { return b.vectorized() ? "vector" : "scalar"; }
 
     @Test
     void goldenNagCasesOnTheSharedBackend() {
@@ -91,8 +104,19 @@ class CpuBackendTest {
             int e = 0;
             for (float a : sp) for (float b : sp) for (float c : sp) { in[0][e] = a; in[1][e] = b; in[2][e] = c; e++; }
             for (; e < n; e++) for (int i = 0; i < 3; i++) in[i][e] = RandomRules.hostileFloat(r);
-            KernelDiff.assertSameAsEvaluator(k, List.<float[][]>of(in), new float[0], CpuBackend.shared(), "op " + op);
+            for (CpuBackend b : eachLowering()) {
+                try (b) {
+                    KernelDiff.assertSameAsEvaluator(k, List.<float[][]>of(in), new float[0], b, "op " + op + " " + flavor(b));
+                }
+            }
         }
+    }
+
+    @Test
+    void theBuildsTestJvmsRunTheVectorLowering() {
+        // The root pom starts test JVMs with --add-modules jdk.incubator.vector, so both lowerings are tested.
+        assertTrue(CpuBackend.VECTOR_DEFAULT, "jdk.incubator.vector is missing: only the scalar lowering is being tested");
+        assertTrue(CpuBackend.shared().vectorized());
     }
 
     @Test
@@ -109,11 +133,18 @@ class CpuBackendTest {
         for (int i = 0; i < sp.length; i++) {
             Kernel k = new Kernel("const", List.of("param", "update"), List.of(), eqns.subList(0, i + 2),
                     List.of(new Kernel.Output(Kernel.PARAM, new Operand.Var(i + 1))));
-            try (Tensor p = Tensor.of("p", 5f); Tensor u = Tensor.of("u", 1f)) {
-                CpuBackend.shared().execute(k, List.<Tensor[]>of(new Tensor[] {p, u}), new float[0]);
-                float got = p.get(0);
-                boolean same = Float.isNaN(sp[i]) ? Float.isNaN(got) : Float.floatToRawIntBits(got) == Float.floatToRawIntBits(sp[i]);
-                assertTrue(same, "constant " + Float.toHexString(sp[i]) + " came back as " + Float.toHexString(got));
+            for (CpuBackend b : eachLowering()) {
+                // 100 elements: the vector loop covers most, the scalar remainder the rest.
+                float[] ones = new float[100];
+                java.util.Arrays.fill(ones, 1f);
+                try (b; Tensor p = Tensor.of("p", new float[100]); Tensor u = Tensor.of("u", ones)) {
+                    b.execute(k, List.<Tensor[]>of(new Tensor[] {p, u}), new float[0]);
+                    for (int e = 0; e < 100; e++) {
+                        float got = p.get(e);
+                        boolean same = Float.isNaN(sp[i]) ? Float.isNaN(got) : Float.floatToRawIntBits(got) == Float.floatToRawIntBits(sp[i]);
+                        assertTrue(same, flavor(b) + ": constant " + Float.toHexString(sp[i]) + " came back as " + Float.toHexString(got) + " at " + e);
+                    }
+                }
             }
         }
     }
@@ -121,14 +152,14 @@ class CpuBackendTest {
     @Test
     void loopsAreCachedByKernelHash() {
         Kernel a = Nag.INSTANCE.kernel(), b = Nag.INSTANCE.kernel();
-        assertSame(CpuBackend.loopOf(a), CpuBackend.loopOf(b));
+        assertSame(CpuBackend.loopOf(a, false), CpuBackend.loopOf(b, false));
     }
 
     @Test
     void describeListsTheGeneratedLoop() {
         String d = CpuBackend.describe(Nag.INSTANCE.kernel());
         assertTrue(d.contains("float v5 = v2 + v4;"), d);
-        assertTrue(d.contains("paramBuf.set(F, off, v5);"), d);
+        assertTrue(d.contains("paramTile[j] = v5;"), d);
         assertTrue(d.toLowerCase(java.util.Locale.ROOT).contains("fadd"), d);
     }
 

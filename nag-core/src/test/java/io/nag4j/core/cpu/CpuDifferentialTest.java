@@ -29,7 +29,11 @@ class CpuDifferentialTest {
         int nGroups = 1 + r.nextInt(3);
         for (int g = 0; g < nGroups; g++) groups.add(CpuBackendTest.inputs(r, k, 1 + r.nextInt(200)));
         float[] scalars = RandomRules.hostileFloats(r, k.scalars().size());
-        KernelDiff.assertSameAsEvaluator(k, groups, scalars, CpuBackend.shared(), rule + " on the calling thread");
+        for (CpuBackend b : CpuBackendTest.eachLowering()) {
+            try (b) {
+                KernelDiff.assertSameAsEvaluator(k, groups, scalars, b, rule + " " + CpuBackendTest.flavor(b));
+            }
+        }
         try (CpuBackend cpu = CpuBackendTest.eagerParallel()) {
             KernelDiff.assertSameAsEvaluator(k, groups, scalars, cpu, rule + " in parallel");
         }
@@ -52,8 +56,12 @@ class CpuDifferentialTest {
             Random r = new Random(seed);
             List<float[][]> groups = List.<float[][]>of(CpuBackendTest.inputs(r, k, 200_000));
             float[] scalars = RandomRules.hostileFloats(r, k.scalars().size());
-            for (int rep = 0; rep < 3; rep++) {
-                KernelDiff.assertSameAsEvaluator(k, groups, scalars, CpuBackend.shared(), rule + " rep " + rep);
+            for (CpuBackend b : CpuBackendTest.eachLowering()) {
+                try (b) {
+                    for (int rep = 0; rep < 3; rep++) {
+                        KernelDiff.assertSameAsEvaluator(k, groups, scalars, b, rule + " " + CpuBackendTest.flavor(b) + " rep " + rep);
+                    }
+                }
             }
         }
     }

@@ -19,6 +19,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 public final class KernelDiff {
     private KernelDiff() {}
 
+    /** Copies of the failing element when looking for the first differing equation. */
+    private static final int REPEAT = 67;
+
     /**
      * Runs {@code k} through the evaluator and through {@code subject}.
      *
@@ -63,12 +66,17 @@ public final class KernelDiff {
             // The prefix up to e, writing v<e> to the param: what the subject computes for this equation.
             Kernel prefix = new Kernel(k.name() + "_upto_v" + e.id(), k.inputs(), k.scalars(),
                     k.eqns().subList(0, e.id() + 1), List.of(new Kernel.Output(Kernel.PARAM, new Operand.Var(e.id()))));
-            float[][] one = new float[in.length][];
-            for (int i = 0; i < in.length; i++) one[i] = new float[] {in[i]};
-            List<Tensor[]> t = tensors(prefix, List.<float[][]>of(one));
+            // The element repeated, so that a backend's vector lanes as well as its scalar remainder see it.
+            float[][] copies = new float[in.length][];
+            for (int i = 0; i < in.length; i++) {
+                copies[i] = new float[REPEAT];
+                java.util.Arrays.fill(copies[i], in[i]);
+            }
+            List<Tensor[]> t = tensors(prefix, List.<float[][]>of(copies));
             try {
                 subject.execute(prefix, t, scalars.clone());
-                float got = t.get(0)[Kernel.PARAM].get(0);
+                float got = vars[e.id()];
+                for (int r = 0; r < REPEAT && Bits.same(vars[e.id()], got); r++) got = t.get(0)[Kernel.PARAM].get(r);
                 if (!Bits.same(vars[e.id()], got)) {
                     StringBuilder sb = new StringBuilder("first differing equation: v" + e.id() + " = " + e.op().mnemonic());
                     for (Operand a : e.args()) sb.append(' ').append(k.show(a)).append('=').append(Bits.show(Evaluator.read(a, in, scalars, vars)));
