@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "nag4j", mixinStandardHelpOptions = true, version = "nag4j 0.1.0",
         description = "Optimizer updates on GPUs from the JVM, bit-exact to a CPU reference.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, io.nag4j.bench.cpu.CpuBenchCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));
