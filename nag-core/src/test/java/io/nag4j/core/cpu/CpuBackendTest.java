@@ -150,6 +150,19 @@ class CpuBackendTest {
     }
 
     @Test
+    void aKernelWithoutEquationsCopiesInputs() {
+        // param' = update, s0' = param: outputs straight from inputs, every input read before any write.
+        Kernel k = new Kernel("copy", List.of("param", "update", "s0"), List.of(), List.of(),
+                List.of(new Kernel.Output(Kernel.PARAM, new Operand.Input(1)), new Kernel.Output(2, new Operand.Input(0))));
+        Random r = new Random(5);
+        for (CpuBackend b : eachLowering()) {
+            try (b) {
+                KernelDiff.assertSameAsEvaluator(k, List.of(inputs(r, k, 77), inputs(r, k, 0), inputs(r, k, 1)), new float[0], b, "copy " + flavor(b));
+            }
+        }
+    }
+
+    @Test
     void loopsAreCachedByKernelHash() {
         Kernel a = Nag.INSTANCE.kernel(), b = Nag.INSTANCE.kernel();
         assertSame(CpuBackend.loopOf(a, false), CpuBackend.loopOf(b, false));
