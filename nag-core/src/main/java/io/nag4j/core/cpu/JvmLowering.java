@@ -176,6 +176,7 @@ final class JvmLowering {
             c.aload(SEGS).iload(BASE);
             intConst(c, i);
             c.iadd().aaload().astore(s.segment[i]);
+            if (vector) continue; // only the tile loop uses the scratch arrays
             c.aload(SCRATCH);
             intConst(c, i);
             c.aaload().astore(s.array[i]);
@@ -187,12 +188,18 @@ final class JvmLowering {
             c.faload().fstore(s.scalar[i]);
         }
 
-        if (vector) vectorLoop(c, k, s); else c.iconst_0().istore(T);
+        if (vector) {
+            vectorLoop(c, k, s);
+            remainderLoop(c, k, s);
+            c.return_();
+            return;
+        }
 
-        // for (int t = <0, or where the vector loop stopped>; t < count; t += TILE) {
+        // for (int t = 0; t < count; t += TILE) {
         //   int len = Math.min(TILE, count - t); long off = (from + t) << 2;
         //   copy each used input's tile in; for (int j = 0; j < len; j++) {...}; copy each output's tile out }
         Label tileCond = c.newLabel(), tileEnd = c.newLabel(), cond = c.newLabel(), end = c.newLabel();
+        c.iconst_0().istore(T);
         c.labelBinding(tileCond);
         c.iload(T).iload(COUNT).if_icmpge(tileEnd);
         intConst(c, TILE);
@@ -275,7 +282,34 @@ final class JvmLowering {
         }
         c.iload(J).iload(LANES).iadd().istore(J).goto_(cond);
         c.labelBinding(end);
-        c.iload(BOUND).istore(T);
+    }
+
+    /**
+     * The elements after the vector loop (fewer than a vector's lanes), one at a time straight from
+     * the segments: {@code for (int j = bound; j < count; j++)}. Too few to be worth staging.
+     */
+    private static void remainderLoop(CodeBuilder c, Kernel k, Slots s) {
+        Label cond = c.newLabel(), end = c.newLabel();
+        c.iload(BOUND).istore(J);
+        c.labelBinding(cond);
+        c.iload(J).iload(COUNT).if_icmpge(end);
+        c.lload(FROM).iload(J).i2l().ladd().iconst_2().lshl().lstore(OFF);
+        for (int i = 0; i < k.inputs().size(); i++) {
+            if (!s.inputUsed[i]) continue;
+            c.aload(s.segment[i]).aload(LAYOUT).lload(OFF).invokeinterface(CD_SEGMENT, "get", MTD_GET).fstore(s.input[i]);
+        }
+        for (Eqn e : k.eqns()) {
+            equation(c, e, s);
+            c.fstore(s.var[e.id()]);
+        }
+        // Every input was read into a local above, so writing the outputs in order is safe.
+        for (Kernel.Output o : k.outputs()) {
+            c.aload(s.segment[o.input()]).aload(LAYOUT).lload(OFF);
+            push(c, o.value(), s);
+            c.invokeinterface(CD_SEGMENT, "set", MTD_SET);
+        }
+        c.iinc(J, 1).goto_(cond);
+        c.labelBinding(end);
     }
 
     private static void broadcast(CodeBuilder c, int bits) {
@@ -455,15 +489,13 @@ final class JvmLowering {
         for (int i = 0; i < k.inputs().size(); i++) {
             if (!s.inputUsed[i] && !isOutput(k, i)) continue;
             sb.append("    MemorySegment ").append(segName(k, i)).append(" = segs[base + ").append(i).append("];\n");
-            sb.append("    float[] ").append(arrName(k, i)).append(" = scratch[").append(i).append("];\n");
+            if (!vector) sb.append("    float[] ").append(arrName(k, i)).append(" = scratch[").append(i).append("];\n");
         }
         for (int i = 0; i < k.scalars().size(); i++) {
             if (!s.scalarUsed[i]) continue;
             sb.append("    float ").append(scalarName(k, i)).append(" = scalars[").append(i).append("];\n");
         }
-        String t0 = "0";
         if (vector) {
-            t0 = "bound";
             sb.append("    VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;  // ").append(preferredLanes()).append(" lanes here\n");
             sb.append("    ByteOrder order = ByteOrder.nativeOrder();\n");
             sb.append("    int bound = S.loopBound(count);\n");
@@ -483,9 +515,34 @@ final class JvmLowering {
             for (Kernel.Output o : k.outputs()) {
                 sb.append("      ").append(javaVector(o.value(), k)).append(".intoMemorySegment(").append(segName(k, o.input())).append(", off, order);\n");
             }
-            sb.append("    }\n    // the remainder, as without vectors:\n");
+            sb.append("    }\n");
+            sb.append("    for (int j = bound; j < count; j++) {  // the remainder, fewer than S.length()\n");
+            sb.append("      long off = (from + j) << 2;\n");
+            for (int i = 0; i < k.inputs().size(); i++) {
+                if (!s.inputUsed[i]) continue;
+                sb.append("      float ").append(inName(k, i)).append(" = ").append(segName(k, i)).append(".get(F, off);\n");
+            }
+            for (Eqn e : k.eqns()) {
+                sb.append("      float v").append(e.id()).append(" = ").append(java(e, k)).append(";\n");
+            }
+            for (Kernel.Output o : k.outputs()) {
+                sb.append("      ").append(segName(k, o.input())).append(".set(F, off, ").append(java(o.value(), k)).append(");\n");
+            }
+            sb.append("    }\n  }\n}\n");
+        } else {
+            tileListing(k, s, sb);
         }
-        sb.append("    for (int t = ").append(t0).append("; t < count; t += ").append(TILE).append(") {\n");
+        sb.append("\n// bytecode of run:\n");
+        var model = ClassFile.of().parse(classBytes(k, vector));
+        for (var m : model.methods()) {
+            if (!m.methodName().equalsString("run")) continue;
+            m.code().ifPresent(code -> bytecode(code, sb));
+        }
+        return sb.toString();
+    }
+
+    private static void tileListing(Kernel k, Slots s, StringBuilder sb) {
+        sb.append("    for (int t = 0; t < count; t += ").append(TILE).append(") {\n");
         sb.append("      int len = Math.min(").append(TILE).append(", count - t);\n");
         sb.append("      long off = (from + t) << 2;\n");
         for (int i = 0; i < k.inputs().size(); i++) {
@@ -508,13 +565,6 @@ final class JvmLowering {
             sb.append("      MemorySegment.copy(").append(arrName(k, o.input())).append(", 0, ").append(segName(k, o.input())).append(", F, off, len);\n");
         }
         sb.append("    }\n  }\n}\n");
-        sb.append("\n// bytecode of run:\n");
-        var model = ClassFile.of().parse(classBytes(k, vector));
-        for (var m : model.methods()) {
-            if (!m.methodName().equalsString("run")) continue;
-            m.code().ifPresent(code -> bytecode(code, sb));
-        }
-        return sb.toString();
     }
 
     /** One line per instruction, javap-like: {@code fload 19}, {@code invokeinterface MemorySegment.get(...)}. */
@@ -597,7 +647,7 @@ final class JvmLowering {
         try {
             Class<?> fv = Class.forName("jdk.incubator.vector.FloatVector");
             Object species = fv.getField("SPECIES_PREFERRED").get(null);
-            return String.valueOf(species.getClass().getMethod("length").invoke(species));
+            return String.valueOf(Class.forName("jdk.incubator.vector.VectorSpecies").getMethod("length").invoke(species));
         } catch (ReflectiveOperationException | RuntimeException e) {
             return "?";
         }

@@ -170,10 +170,18 @@ class CpuBackendTest {
 
     @Test
     void describeListsTheGeneratedLoop() {
-        String d = CpuBackend.describe(Nag.INSTANCE.kernel());
-        assertTrue(d.contains("float v5 = v2 + v4;"), d);
-        assertTrue(d.contains("paramTile[j] = v5;"), d);
-        assertTrue(d.toLowerCase(java.util.Locale.ROOT).contains("fadd"), d);
+        Kernel k = Nag.INSTANCE.kernel();
+        String scalar = JvmLowering.describe(k, false);
+        assertTrue(scalar.contains("float v5 = v2 + v4;"), scalar);
+        assertTrue(scalar.contains("paramTile[j] = v5;"), scalar);
+        assertTrue(scalar.contains("    fadd\n"), scalar);
+        String shared = CpuBackend.describe(k);
+        if (CpuBackend.shared().vectorized()) {
+            assertTrue(shared.contains("FloatVector Vv5 = Vv2.add(Vv4);"), shared);
+            assertTrue(shared.contains("Vv5.intoMemorySegment(paramBuf, off, order);"), shared);
+            assertTrue(shared.contains("paramBuf.set(F, off, v5);"), shared); // the scalar remainder
+            assertTrue(shared.contains("invokevirtual FloatVector.add"), shared);
+        }
     }
 
     @Test
