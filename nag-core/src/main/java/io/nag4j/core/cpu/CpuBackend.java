@@ -137,7 +137,7 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
         for (Plan p : plans) {
             if (p != null && p.kernel == kernel && p.matches(groups)) return p;
         }
-        Plan p = new Plan(kernel, loopOf(kernel, vector), groups, pool == null ? 1 : threads, minUnit);
+        Plan p = new Plan(kernel, loopOf(kernel, vector), vector, groups, pool == null ? 1 : threads, minUnit);
         plans[nextPlanSlot] = p;
         nextPlanSlot = (nextPlanSlot + 1) % PLAN_CACHE;
         return p;
@@ -174,7 +174,7 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
         final float[][][] scratch;
         float[] scalars;
 
-        Plan(Kernel kernel, ElementLoop loop, List<Tensor[]> groups, int threads, long minUnit) {
+        Plan(Kernel kernel, ElementLoop loop, boolean vector, List<Tensor[]> groups, int threads, long minUnit) {
             this.kernel = kernel;
             this.loop = loop;
             this.inputs = kernel.inputs().size();
@@ -202,7 +202,8 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
                 total += group[0].size();
             }
             elements = total;
-            scratch = new float[threads][inputs][JvmLowering.TILE];
+            // Only the scalar lowering stages tiles through arrays; the vector loops read the segments.
+            scratch = new float[threads][vector ? 0 : inputs][JvmLowering.TILE];
             long unitLen = Math.max(minUnit, ceilDiv(total, (long) threads * UNITS_PER_THREAD));
             if (unitLen >= 16) unitLen = (unitLen + 15) & ~15L; // whole cache lines per unit
             unitLen = Math.min(MAX_PIECE, unitLen);

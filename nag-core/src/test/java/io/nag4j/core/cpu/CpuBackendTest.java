@@ -163,6 +163,32 @@ class CpuBackendTest {
     }
 
     @Test
+    void concurrentStepsFromSeveralThreadsOnOneBackendAreEachCorrect() throws Exception {
+        Kernel k = Nag.INSTANCE.kernel();
+        float[] scalars = Nag.INSTANCE.scalars(2, Nag.INSTANCE.defaults());
+        try (CpuBackend cpu = eagerParallel()) {
+            List<Thread> threads = new ArrayList<>();
+            List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+            for (int t = 0; t < 4; t++) {
+                long seed = t;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        Random r = new Random(seed);
+                        for (int rep = 0; rep < 20; rep++) {
+                            List<float[][]> groups = List.of(inputs(r, k, 1 + r.nextInt(5000)), inputs(r, k, 1 + r.nextInt(300)));
+                            KernelDiff.assertSameAsEvaluator(k, groups, scalars, cpu, "thread " + seed + " rep " + rep);
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }));
+            }
+            for (Thread t : threads) t.join();
+            if (!failures.isEmpty()) throw new AssertionError(failures.getFirst());
+        }
+    }
+
+    @Test
     void loopsAreCachedByKernelHash() {
         Kernel a = Nag.INSTANCE.kernel(), b = Nag.INSTANCE.kernel();
         assertSame(CpuBackend.loopOf(a, false), CpuBackend.loopOf(b, false));
