@@ -16,7 +16,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The seed's golden cases A, B, C, bit for bit, on the hand-written reference and on the traced kernel. */
-class NagGoldenTest {
+public class NagGoldenTest {
 
     /** Replays every golden trajectory through {@code opt}, checking every stated value. */
     public static void replayAll(Optimizer opt) {

@@ -24,6 +24,7 @@ public final class Renderers {
 
     static {
         RENDERERS.put("ir", (k, m) -> k.print());
+        RENDERERS.put("java", (k, m) -> io.nag4j.core.cpu.CpuBackend.describe(k));
         RENDERERS.put("opencl", io.nag4j.gpu.opencl.OpenClRenderer::render);
         RENDERERS.put("ptx", io.nag4j.gpu.ptx.PtxRenderer::render);
     }
