@@ -4,6 +4,9 @@ import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
+import io.nag4j.core.tensor.Tensor;
+
+import java.util.List;
 
 /** An optimizer that runs a rule's traced kernel on a host {@link KernelExecutor}. */
 public final class KernelOptimizer implements Optimizer {
@@ -11,6 +14,10 @@ public final class KernelOptimizer implements Optimizer {
     private final Kernel kernel;
     private final Hyperparams hp;
     private final KernelExecutor executor;
+    /** The inputs of the last step and their kernel groups: a training loop passes the same objects every step. */
+    private volatile Bound last;
+
+    private record Bound(OptState state, ParamSet params, ParamSet updates, List<Tensor[]> groups) {}
 
     public KernelOptimizer(Rule rule, Hyperparams hp, KernelExecutor executor) {
         this.rule = rule;
@@ -39,9 +46,20 @@ public final class KernelOptimizer implements Optimizer {
 
     @Override
     public void step(OptState state, ParamSet params, ParamSet updates, Hyperparams hp) {
-        StepChecks.check(rule, state, params, updates, hp);
+        Bound b = last;
+        if (b != null && b.state == state && b.params == params && b.updates == updates) {
+            // Same objects as the last step: their shapes, names and aliasing cannot have changed
+            // (ParamSets and state slots are immutable lists), only closing and the hyperparameters can.
+            StepChecks.checkHyperparams(rule, hp);
+            StepChecks.checkOpen(b.groups);
+            if (state.step() == Long.MAX_VALUE) throw new IllegalArgumentException("step counter is at its maximum");
+        } else {
+            StepChecks.check(rule, state, params, updates, hp);
+            b = new Bound(state, params, updates, StepChecks.groups(rule, state, params, updates));
+            last = b;
+        }
         long t = state.step() + 1;
-        executor.execute(kernel, StepChecks.groups(rule, state, params, updates), rule.scalars(t, hp));
+        executor.execute(kernel, b.groups, rule.scalars(t, hp));
         state.setStep(t);
     }
 }

@@ -33,6 +33,18 @@ public final class StepChecks {
         }
     }
 
+    /** Throws naming the first closed tensor among {@code groups} (param, update, slots of each param). */
+    public static void checkOpen(List<Tensor[]> groups) {
+        for (Tensor[] g : groups) {
+            for (int i = 0; i < g.length; i++) {
+                if (g[i].isClosed()) {
+                    String what = i == 0 ? "param" : i == 1 ? "update" : "state tensor";
+                    throw new IllegalArgumentException(what + " '" + g[i].name() + "' is closed");
+                }
+            }
+        }
+    }
+
     public static void checkHyperparams(Rule rule, Hyperparams hp) {
         rule.defaults().checkSameNames(hp, rule.name());
         rule.validate(hp);

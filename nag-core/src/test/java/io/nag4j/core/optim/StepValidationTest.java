@@ -93,4 +93,23 @@ class StepValidationTest {
             o.step(aliased, p, u);
         });
     }
+
+    @ParameterizedTest
+    @MethodSource("optimizers")
+    void closingATensorBetweenStepsOfTheSameObjectsIsStillCaught(Optimizer opt) {
+        try (ParamSet params = ParamSet.of(Tensor.of("w", 1f, 2f), Tensor.of("b", 4f));
+             ParamSet updates = ParamSet.of(Tensor.of("w", 1f, 1f), Tensor.of("b", 1f));
+             OptState state = opt.init(params)) {
+            opt.step(state, params, updates);
+            opt.step(state, params, updates);
+            float w0 = params.get("w").get(0);
+            updates.get("b").close();
+            var e = assertThrows(IllegalArgumentException.class, () -> opt.step(state, params, updates));
+            assertTrue(e.getMessage().contains("'b'") && e.getMessage().contains("closed"), e.getMessage());
+            assertEquals(2, state.step());
+            assertEquals(Float.floatToRawIntBits(w0), Float.floatToRawIntBits(params.get("w").get(0)), "w[0] unchanged");
+            var nan = assertThrows(IllegalArgumentException.class, () -> opt.step(state, params, params, Hyperparams.of("eta", 0.1f)));
+            assertTrue(nan.getMessage().contains("mu"), nan.getMessage());
+        }
+    }
 }
