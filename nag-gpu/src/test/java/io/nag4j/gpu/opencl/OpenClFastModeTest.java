@@ -5,9 +5,6 @@ import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
 import io.nag4j.gpu.Mode;
 import io.nag4j.gpu.device.CompiledKernel;
-import io.nag4j.gpu.device.DeviceContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -23,35 +20,13 @@ import static org.junit.jupiter.api.Assertions.fail;
  * random ordinary data: every output within the bound docs/numerics.md states. Prints the
  * measured maximum (the figure in that document).
  */
-class OpenClFastModeTest {
+class OpenClFastModeTest extends OpenClContextTest {
     /**
      * The stated per-step bound (docs/numerics.md, "OpenCL FAST"): |FAST - EXACT| is at most this
      * many ulp of S, the largest magnitude among the element's inputs, scalars and intermediate values.
      */
     static final double BOUND_ULPS_OF_S = 4;
 
-
-    private static DeviceContext ctx;
-
-    /** Set when OpenCL is missing: each test then skips with the reason (a class-level abort would hide it). */
-    private static org.opentest4j.TestAbortedException unavailable;
-
-    @BeforeAll
-    static void open() {
-        try {
-            ctx = OpenClTestSupport.driverOrSkip().open(0);
-        } catch (org.opentest4j.TestAbortedException e) {
-            unavailable = e;
-        }
-    }
-
-    @org.junit.jupiter.api.BeforeEach
-    void skipWithReasonIfUnavailable() {
-        if (unavailable != null) throw unavailable;
-    }
-
-    @AfterAll
-    static void close() { if (ctx != null) ctx.close(); }
 
     static Stream<Rule> builtInRules() { return Rules.all().stream(); }
 

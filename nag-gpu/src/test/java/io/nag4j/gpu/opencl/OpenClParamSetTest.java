@@ -15,8 +15,6 @@ import io.nag4j.gpu.Mode;
 import io.nag4j.gpu.device.CompiledKernel;
 import io.nag4j.gpu.device.DeviceBuffer;
 import io.nag4j.gpu.device.DeviceContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -37,29 +35,7 @@ import static io.nag4j.gpu.opencl.OpenClTestSupport.values;
  * tensor copied in at its byte offset), one launch per step, against the hand-written CPU
  * reference optimizer (the traced kernel on the evaluator for a rule without one), 310 steps.
  */
-class OpenClParamSetTest {
-    private static DeviceContext ctx;
-
-    /** Set when OpenCL is missing: each test then skips with the reason (a class-level abort would hide it). */
-    private static org.opentest4j.TestAbortedException unavailable;
-
-    @BeforeAll
-    static void open() {
-        try {
-            ctx = OpenClTestSupport.driverOrSkip().open(0);
-        } catch (org.opentest4j.TestAbortedException e) {
-            unavailable = e;
-        }
-    }
-
-    @org.junit.jupiter.api.BeforeEach
-    void skipWithReasonIfUnavailable() {
-        if (unavailable != null) throw unavailable;
-    }
-
-    @AfterAll
-    static void close() { if (ctx != null) ctx.close(); }
-
+class OpenClParamSetTest extends OpenClContextTest {
     static Stream<Rule> builtInRules() { return Rules.all().stream(); }
 
     @ParameterizedTest(name = "{0}")

@@ -8,9 +8,6 @@ import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
 import io.nag4j.gpu.Mode;
 import io.nag4j.gpu.device.CompiledKernel;
-import io.nag4j.gpu.device.DeviceContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,31 +23,7 @@ import static io.nag4j.gpu.opencl.OpenClTestSupport.values;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** EXACT mode on the OpenCL device against the CPU oracle (the IR evaluator), bit for bit. */
-class OpenClParityTest {
-    private static DeviceContext ctx;
-
-    /** Set when OpenCL is missing: each test then skips with the reason (a class-level abort would hide it). */
-    private static org.opentest4j.TestAbortedException unavailable;
-
-    @BeforeAll
-    static void open() {
-        try {
-            ctx = OpenClTestSupport.driverOrSkip().open(0);
-        } catch (org.opentest4j.TestAbortedException e) {
-            unavailable = e;
-        }
-    }
-
-    @org.junit.jupiter.api.BeforeEach
-    void skipWithReasonIfUnavailable() {
-        if (unavailable != null) throw unavailable;
-    }
-
-    @AfterAll
-    static void close() {
-        if (ctx != null) ctx.close();
-    }
-
+class OpenClParityTest extends OpenClContextTest {
     static Stream<Rule> builtInRules() { return Rules.all().stream(); }
 
     /**

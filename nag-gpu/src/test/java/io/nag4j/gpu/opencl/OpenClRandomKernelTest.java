@@ -6,9 +6,6 @@ import io.nag4j.core.ir.Op;
 import io.nag4j.core.ir.Operand;
 import io.nag4j.gpu.Mode;
 import io.nag4j.gpu.device.CompiledKernel;
-import io.nag4j.gpu.device.DeviceContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -25,29 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Random IR kernels (every op, special constants, outputs that read inputs other outputs
  * overwrite) rendered in EXACT mode and run on the device, bit for bit against the evaluator.
  */
-class OpenClRandomKernelTest {
-    private static DeviceContext ctx;
-
-    /** Set when OpenCL is missing: each test then skips with the reason (a class-level abort would hide it). */
-    private static org.opentest4j.TestAbortedException unavailable;
-
-    @BeforeAll
-    static void open() {
-        try {
-            ctx = OpenClTestSupport.driverOrSkip().open(0);
-        } catch (org.opentest4j.TestAbortedException e) {
-            unavailable = e;
-        }
-    }
-
-    @org.junit.jupiter.api.BeforeEach
-    void skipWithReasonIfUnavailable() {
-        if (unavailable != null) throw unavailable;
-    }
-
-    @AfterAll
-    static void close() { if (ctx != null) ctx.close(); }
-
+class OpenClRandomKernelTest extends OpenClContextTest {
     @Test
     void randomKernelsAreBitExact() {
         int kernels = 40;
