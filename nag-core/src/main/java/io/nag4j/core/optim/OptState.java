@@ -23,8 +23,13 @@ public final class OptState implements AutoCloseable {
         this.step = step;
     }
 
-    /** Zero state for {@code params}: each slot a zero tensor per param. */
+    /**
+     * Zero state for {@code params}: each slot a zero tensor per param (every optimizer's
+     * {@code init}). Refuses null params or a closed tensor, naming it.
+     */
     public static OptState zeros(String optimizer, List<String> slotNames, ParamSet params) {
+        if (params == null) throw new IllegalArgumentException("params are null");
+        params.checkCompatible(params, "params");
         LinkedHashMap<String, ParamSet> m = new LinkedHashMap<>();
         for (String s : slotNames) m.put(s, params.zerosLike(""));
         return new OptState(optimizer, m, 0);

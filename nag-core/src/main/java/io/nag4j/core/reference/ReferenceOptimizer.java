@@ -29,8 +29,6 @@ public abstract class ReferenceOptimizer implements Optimizer {
 
     @Override
     public OptState init(ParamSet params) {
-        if (params == null) throw new IllegalArgumentException("params are null");
-        params.checkCompatible(params, "params");
         return OptState.zeros(rule.name(), rule.slots(), params);
     }
 
