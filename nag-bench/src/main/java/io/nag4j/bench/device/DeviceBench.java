@@ -139,7 +139,7 @@ final class DeviceBench {
     }
 
     /** The driver's own latencies with the bare {@link DeviceContext}: what no runtime on top can remove. */
-    static Floor floor(String backend, long n, int reps) {
+    static Floor floor(String backend, long n, int reps, double warmupSeconds) {
         Drivers.Spec spec = Drivers.parseSpec(backend);
         Kernel k = RULE.kernel();
         try (DeviceContext ctx = Drivers.get(spec.driver()).open(spec.index()); Arena arena = Arena.ofConfined()) {
@@ -157,8 +157,10 @@ final class DeviceBench {
             float[] scalars = RULE.scalars(2, RULE.defaults());
             long[] finish = new long[reps], write = new long[reps], writeFinish = new long[reps], launch = new long[reps],
                     all = new long[reps];
+            long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
             for (int pass = 0; pass < 2; pass++) { // the first pass warms the JIT and the driver up
-                for (int i = 0; i < reps; i++) {
+                for (int i = 0; i < reps || pass == 0 && System.nanoTime() < until; i++) {
+                    int at = i % reps;
                     long t0 = System.nanoTime();
                     ctx.finish();
                     long t1 = System.nanoTime();
@@ -174,11 +176,11 @@ final class DeviceBench {
                     ctx.launch(ck, n, bufs, scalars);
                     ctx.finish();
                     long t5 = System.nanoTime();
-                    finish[i] = t1 - t0;
-                    write[i] = t2 - t1;
-                    writeFinish[i] = t3 - t2;
-                    launch[i] = t4 - t3;
-                    all[i] = t5 - t4;
+                    finish[at] = t1 - t0;
+                    write[at] = t2 - t1;
+                    writeFinish[at] = t3 - t2;
+                    launch[at] = t4 - t3;
+                    all[at] = t5 - t4;
                 }
             }
             return new Floor(n, reps, median(finish), median(write), median(writeFinish), median(launch), median(all));
