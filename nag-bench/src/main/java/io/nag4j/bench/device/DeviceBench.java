@@ -48,7 +48,7 @@ final class DeviceBench {
 
     /** PoCL's (the driver's) own per-command latency, measured with the bare DeviceContext: no nag4j runtime on top. */
     record Floor(long elements, int reps, double finishEmptyNs, double write4kBlockingNs, double write4kThenFinishNs,
-                 double launchThenFinishNs, double writeLaunchFinishNs) {}
+                 double launchThenFinishNs, double writeLaunchFinishNs, double launchThenFinishProfiledNs) {}
 
     static ParamSet params(String name, long n, float value) {
         Tensor t = Tensor.zeros(name, n);
@@ -183,7 +183,19 @@ final class DeviceBench {
                     all[at] = t5 - t4;
                 }
             }
-            return new Floor(n, reps, median(finish), median(write), median(writeFinish), median(launch), median(all));
+            // The same launch + clFinish with an event per command, waited on, queried and released (the profiler's work).
+            long[] profiled = new long[reps];
+            ctx.profile(true);
+            for (int pass = 0; pass < 2; pass++) {
+                for (int i = 0; i < reps; i++) {
+                    long t0 = System.nanoTime();
+                    ctx.launch(ck, n, bufs, scalars);
+                    ctx.finish();
+                    profiled[i] = System.nanoTime() - t0;
+                }
+            }
+            ctx.profile(false);
+            return new Floor(n, reps, median(finish), median(write), median(writeFinish), median(launch), median(all), median(profiled));
         }
     }
 

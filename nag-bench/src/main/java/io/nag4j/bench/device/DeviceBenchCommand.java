@@ -112,9 +112,9 @@ public final class DeviceBenchCommand implements Callable<Integer> {
         DeviceBench.Floor f = DeviceBench.floor(backend, floorN, Math.max(3, Math.min(steps, 3000)), warmupSeconds);
         doc.put("floor", f);
         System.out.println(String.format(Locale.ROOT, "# driver floor (bare DeviceContext, no nag4j runtime, n=%d, µs median): clFinish on an empty queue %.1f;"
-                        + " 4 KiB blocking write %.1f; 4 KiB write + clFinish %.1f; launch + clFinish %.1f; write + launch + clFinish %.1f",
+                        + " 4 KiB blocking write %.1f; 4 KiB write + clFinish %.1f; launch + clFinish %.1f; write + launch + clFinish %.1f; launch + clFinish with events (profiling) %.1f",
                 f.elements(), f.finishEmptyNs() / 1e3, f.write4kBlockingNs() / 1e3, f.write4kThenFinishNs() / 1e3,
-                f.launchThenFinishNs() / 1e3, f.writeLaunchFinishNs() / 1e3));
+                f.launchThenFinishNs() / 1e3, f.writeLaunchFinishNs() / 1e3, f.launchThenFinishProfiledNs() / 1e3));
 
         if (!noColdStart) {
             Map<String, Object> cold = coldStarts(floorN);
