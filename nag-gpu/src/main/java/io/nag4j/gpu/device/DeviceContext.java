@@ -21,14 +21,6 @@ public interface DeviceContext extends AutoCloseable {
     DeviceBuffer allocate(String name, long bytes);
 
     /**
-     * Device memory the host writes in place (shared virtual memory on a device that shares the
-     * host's memory), so that {@link #copyIn} into it is a host copy and no device command; or
-     * null where the device has none, and the caller uses {@link #allocate}. Used for buffers
-     * rewritten before every launch.
-     */
-    default DeviceBuffer allocateShared(String name, long bytes) { return null; }
-
-    /**
      * Renders and compiles {@code kernel} (cached by IR hash, device and options). In EXACT mode
      * on a device that is not {@link DeviceInfo#bitExact()} this throws, naming why.
      */

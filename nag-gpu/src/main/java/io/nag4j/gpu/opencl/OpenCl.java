@@ -53,9 +53,6 @@ public final class OpenCl {
     // cl_profiling_info
     static final int CL_PROFILING_COMMAND_START = 0x1282, CL_PROFILING_COMMAND_END = 0x1283;
     static final int CL_PLATFORM_NOT_FOUND_KHR = -1001;
-    // shared virtual memory (OpenCL 2.0)
-    static final int CL_DEVICE_HOST_UNIFIED_MEMORY = 0x1035, CL_DEVICE_SVM_CAPABILITIES = 0x1053;
-    static final long CL_DEVICE_SVM_FINE_GRAIN_BUFFER = 1L << 1, CL_MEM_SVM_FINE_GRAIN_BUFFER = 1L << 10;
 
     private static final Map<Integer, String> ERRORS = errorTable();
 
@@ -72,7 +69,7 @@ public final class OpenCl {
     // Bound on first use: each new function shape costs the JVM milliseconds to link at start-up, and a
     // process may never need these (a cached binary needs no source build; no profiling needs no waits).
     private final Lazy createQueue, createProgramWithSource, createProgramWithBinary, getProgramBuildInfo,
-            enqueueWriteHeap, enqueueReadHeap, waitForEvents, svmAlloc, svmFree, setKernelArgSvmPointer;
+            enqueueWriteHeap, enqueueReadHeap, waitForEvents;
 
     /** The process-wide binding of {@link #DEFAULT_LIBRARY} (or the {@code nag4j.opencl.library} property). */
     public static synchronized OpenCl get() {
@@ -129,9 +126,6 @@ public final class OpenCl {
         enqueueWriteHeap = b.lazy("clEnqueueWriteBuffer", true, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
         enqueueReadHeap = b.lazy("clEnqueueReadBuffer", true, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
         finish = b.bind("clFinish", JAVA_INT, ADDRESS);
-        svmAlloc = b.lazy("clSVMAlloc", false, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT);
-        svmFree = b.lazyVoid("clSVMFree", ADDRESS, ADDRESS);
-        setKernelArgSvmPointer = b.lazy("clSetKernelArgSVMPointer", false, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS);
         waitForEvents = b.lazy("clWaitForEvents", false, JAVA_INT, JAVA_INT, ADDRESS);
         getEventProfilingInfo = b.bind("clGetEventProfilingInfo", JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS);
         releaseContext = b.bind("clReleaseContext", JAVA_INT, ADDRESS);
@@ -161,19 +155,13 @@ public final class OpenCl {
          * A handle made on first use. A missing required function still fails here; a missing
          * optional one ({@code clCreateCommandQueue}, deprecated) gives null.
          */
-        /** Functions a 1.2 loader may lack: their handles are null there. */
-        static final java.util.Set<String> OPTIONAL = java.util.Set.of("clCreateCommandQueue", "clSVMAlloc", "clSVMFree",
-                "clSetKernelArgSVMPointer");
-
-        Lazy lazyVoid(String fn, MemoryLayout... args) { return lazy(fn, false, null, args); }
-
         Lazy lazy(String fn, boolean critical, MemoryLayout ret, MemoryLayout... args) {
             Optional<MemorySegment> sym = lib.find(fn);
             if (sym.isEmpty()) {
-                if (OPTIONAL.contains(fn)) return null;
+                if (fn.equals("clCreateCommandQueue")) return null;
                 throw new DeviceUnavailableException(libName + " has no function " + fn);
             }
-            FunctionDescriptor fd = ret == null ? FunctionDescriptor.ofVoid(args) : FunctionDescriptor.of(ret, args);
+            FunctionDescriptor fd = FunctionDescriptor.of(ret, args);
             return new Lazy(critical ? () -> linker.downcallHandle(sym.get(), fd, Linker.Option.critical(true))
                     : () -> linker.downcallHandle(sym.get(), fd));
         }
@@ -556,39 +544,6 @@ public final class OpenCl {
     public void releaseContext(MemorySegment h) { release(releaseContext, h, "clReleaseContext"); }
 
     public void releaseQueue(MemorySegment h) { release(releaseQueue, h, "clReleaseCommandQueue"); }
-
-    /** Whether the loader exports the OpenCL 2.0 shared-virtual-memory calls. */
-    public boolean hasSvm() { return svmAlloc != null && svmFree != null && setKernelArgSvmPointer != null; }
-
-    /** Fine-grained buffer SVM of {@code bytes} bytes, as a host segment of that size. */
-    public MemorySegment svmAlloc(MemorySegment context, long bytes) {
-        MemorySegment p;
-        try {
-            p = (MemorySegment) svmAlloc.get().invokeExact(context, CL_MEM_READ_WRITE | CL_MEM_SVM_FINE_GRAIN_BUFFER, bytes, 0);
-        } catch (Throwable t) {
-            throw fatal("clSVMAlloc", t);
-        }
-        if (p.address() == 0) throw new OpenClException("clSVMAlloc", -4, bytes + " bytes"); // CL_MEM_OBJECT_ALLOCATION_FAILURE
-        return p.reinterpret(bytes);
-    }
-
-    public void svmFree(MemorySegment context, MemorySegment pointer) {
-        try {
-            svmFree.get().invokeExact(context, pointer);
-        } catch (Throwable t) {
-            throw fatal("clSVMFree", t);
-        }
-    }
-
-    public void setKernelArgSvmPointer(MemorySegment kernel, int index, MemorySegment pointer) {
-        int rc;
-        try {
-            rc = (int) setKernelArgSvmPointer.get().invokeExact(kernel, index, pointer);
-        } catch (Throwable t) {
-            throw fatal("clSetKernelArgSVMPointer", t);
-        }
-        if (rc != 0) throw new OpenClException("clSetKernelArgSVMPointer", rc, "argument " + index);
-    }
 
     public void releaseMem(MemorySegment h) { release(releaseMem, h, "clReleaseMemObject"); }
 

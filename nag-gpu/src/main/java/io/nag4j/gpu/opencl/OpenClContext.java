@@ -99,25 +99,6 @@ public final class OpenClContext implements DeviceContext {
         return b;
     }
 
-    /**
-     * On a device that shares memory with the host and has fine-grained buffer SVM: SVM memory,
-     * which {@link #copyIn} and {@link #copyOut} fill and read with a host memcpy after waiting for
-     * the queue, so a buffer rewritten before every launch costs no copy command. Otherwise null.
-     */
-    @Override
-    public DeviceBuffer allocateShared(String name, long bytes) {
-        checkOpen();
-        Objects.requireNonNull(name, "name");
-        if (bytes <= 0) throw new IllegalArgumentException("device buffer '" + name + "': size must be positive, got " + bytes);
-        if (!device.sharedMemory()) return null;
-        MemorySegment p = cl.svmAlloc(context, bytes);
-        OpenClBuffer b = new OpenClBuffer(this, name, bytes, p, p);
-        buffers.add(b);
-        return b;
-    }
-
-    MemorySegment contextHandle() { return context; }
-
     void forget(OpenClBuffer b) {
         buffers.remove(b);
         b.release(cl);
@@ -142,11 +123,6 @@ public final class OpenClContext implements DeviceContext {
             throw new IllegalArgumentException("non-blocking copyIn to '" + b.name() + "' needs native memory (the device reads it later), got a heap segment");
         }
         if (bytes == 0) return;
-        if (b.isSvm()) {
-            cl.finish(queue); // the device may still be using it (an empty queue returns at once)
-            MemorySegment.copy(src, 0, b.svm(), dstOffsetBytes, bytes);
-            return;
-        }
         cl.enqueueWrite(queue, mem, blocking, dstOffsetBytes, bytes, src, eventTarget());
         recordEvent(COPY_IN);
     }
@@ -160,12 +136,6 @@ public final class OpenClContext implements DeviceContext {
         checkRange(b, srcOffsetBytes, bytes);
         if (dst.isReadOnly()) throw new IllegalArgumentException("copyOut from '" + b.name() + "': destination segment is read-only");
         if (bytes == 0) return;
-        if (b.isSvm()) {
-            cl.finish(queue);
-            MemorySegment.copy(b.svm(), srcOffsetBytes, dst, 0, bytes);
-            collectEvents();
-            return;
-        }
         cl.enqueueRead(queue, mem, true, srcOffsetBytes, bytes, dst, eventTarget());
         recordEvent(COPY_OUT);
         collectEvents();
@@ -291,16 +261,11 @@ public final class OpenClContext implements DeviceContext {
         }
         int arg = 1;
         for (int i = 0; i < bufs.size(); i++, arg++) {
-            OpenClBuffer b = (OpenClBuffer) bufs.get(i);
-            MemorySegment mem = b.mem();
+            MemorySegment mem = ((OpenClBuffer) bufs.get(i)).mem();
             if (last[arg] != mem.address()) {
+                argValue.set(ADDRESS, 0, mem);
                 last[arg] = -1;
-                if (b.isSvm()) {
-                    cl.setKernelArgSvmPointer(kh, arg, mem);
-                } else {
-                    argValue.set(ADDRESS, 0, mem);
-                    cl.setKernelArg(kh, arg, ADDRESS.byteSize(), argValue);
-                }
+                cl.setKernelArg(kh, arg, ADDRESS.byteSize(), argValue);
                 last[arg] = mem.address();
             }
         }

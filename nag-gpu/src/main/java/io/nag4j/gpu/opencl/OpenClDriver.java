@@ -54,7 +54,7 @@ public final class OpenClDriver implements Driver {
 
     /** One device with the native handles a context needs. */
     record OpenClDevice(DeviceInfo info, MemorySegment platform, MemorySegment device, String platformName,
-                        String driverVersion, boolean openCl2, boolean sharedMemory) {
+                        String driverVersion, boolean openCl2) {
         /** What identifies the compiler that built a binary: part of the program cache key. */
         String identity() {
             return platformName + "|" + info.name() + "|" + info.vendor() + "|" + info.version() + "|" + driverVersion;
@@ -82,27 +82,11 @@ public final class OpenClDriver implements Driver {
                         (int) api.deviceLong(d, OpenCl.CL_DEVICE_MAX_COMPUTE_UNITS, 4),
                         (fp & OpenCl.CL_FP_DENORM) != 0,
                         (fp & OpenCl.CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0);
-                out.add(new OpenClDevice(info, p, d, platformName, api.deviceString(d, OpenCl.CL_DRIVER_VERSION), cl2,
-                        cl2 && sharedMemory(api, d)));
+                out.add(new OpenClDevice(info, p, d, platformName, api.deviceString(d, OpenCl.CL_DRIVER_VERSION), cl2));
             }
         }
         if (out.isEmpty()) throw new DeviceUnavailableException("OpenCL platforms " + platforms.size() + " found, but no device");
         return out;
-    }
-
-    /**
-     * Whether host and device share memory and the device has fine-grained buffer SVM: then a
-     * buffer the host rewrites every step can be SVM the host writes in place, with no copy
-     * command (on a discrete GPU such memory would sit across the bus, so it is not used there).
-     */
-    static boolean sharedMemory(OpenCl api, MemorySegment device) {
-        if (!api.hasSvm() || Boolean.getBoolean("nag4j.opencl.noSvm")) return false;
-        try {
-            return api.deviceLong(device, OpenCl.CL_DEVICE_HOST_UNIFIED_MEMORY, 4) != 0
-                    && (api.deviceLong(device, OpenCl.CL_DEVICE_SVM_CAPABILITIES, 8) & OpenCl.CL_DEVICE_SVM_FINE_GRAIN_BUFFER) != 0;
-        } catch (OpenClException e) {
-            return false; // a device that does not know the query has no SVM
-        }
     }
 
     /** Whether a platform version string ("OpenCL 3.0 ...") is 2.0 or newer. */

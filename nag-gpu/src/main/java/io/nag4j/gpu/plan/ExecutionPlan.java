@@ -70,8 +70,6 @@ public final class ExecutionPlan implements AutoCloseable {
         /** {@link #buffer}, or a caller's buffer standing in for it during {@link #executeWith}. */
         DeviceBuffer current;
         MemorySegment hostOut;
-        /** Copied in on every execution: worth memory the host writes in place, where the device has it. */
-        boolean everyIn;
 
         Slot(String name, long byteSize) {
             this.name = name;
@@ -130,7 +128,6 @@ public final class ExecutionPlan implements AutoCloseable {
                     continue; // already on the device from an earlier graph: do not zero it again
                 }
                 MemorySegment src = b.deviceOnly() ? arena.allocate(Math.max(1, b.byteSize()), 64).asSlice(0, b.byteSize()) : b.source();
-                if (b.inMode() == TransferMode.EVERY_EXECUTION) s.everyIn = true;
                 (b.inMode() == TransferMode.EVERY_EXECUTION ? everyIn : firstIn).add(new CopyIn(s, src));
             }
             List<TaskRun> tasks = new ArrayList<>();
@@ -324,10 +321,7 @@ public final class ExecutionPlan implements AutoCloseable {
         for (Slot s : slots.values()) {
             if (s.buffer == null) {
                 // Some drivers refuse empty buffers; an empty one is never copied nor launched over.
-                long bytes = Math.max(Float.BYTES, s.byteSize);
-                // Rewritten before every launch: in memory the host writes in place, the copy is no device command.
-                DeviceBuffer shared = s.everyIn ? ctx.allocateShared(s.name, bytes) : null;
-                s.buffer = shared != null ? shared : ctx.allocate(s.name, bytes);
+                s.buffer = ctx.allocate(s.name, Math.max(Float.BYTES, s.byteSize));
                 s.current = s.buffer;
             }
         }
