@@ -1,6 +1,7 @@
 package io.nag4j.bench.cli;
 
 import io.nag4j.bench.cpu.CpuBenchCommand;
+import io.nag4j.bench.device.DeviceBenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -14,7 +15,7 @@ import java.io.PrintWriter;
 @Command(name = "nag4j", mixinStandardHelpOptions = true, version = "nag4j 0.1.0",
         description = "Optimizer updates on GPUs from the JVM, bit-exact to a CPU reference.",
         subcommands = {CommandLine.HelpCommand.class, ReplayCommand.class, DevicesCommand.class, KernelsCommand.class,
-                CpuBenchCommand.class})
+                CpuBenchCommand.class, DeviceBenchCommand.class})
 public final class Main {
     /** Exit code for bad input or usage. */
     public static final int BAD_INPUT = 2;

@@ -63,11 +63,13 @@ public final class OpenCl {
     private static DeviceUnavailableException sharedFailure;
 
     private final MethodHandle getPlatformIDs, getPlatformInfo, getDeviceIDs, getDeviceInfo, createContext,
-            createQueueWithProperties, createQueue, createBuffer, createProgramWithSource, createProgramWithBinary,
-            buildProgram, getProgramBuildInfo, getProgramInfo, createKernel, setKernelArg, enqueueNDRange,
-            enqueueWrite, enqueueRead, enqueueWriteHeap, enqueueReadHeap, finish, waitForEvents,
-            getEventProfilingInfo, releaseContext, releaseQueue, releaseMem, releaseProgram, releaseKernel,
-            releaseEvent;
+            createQueueWithProperties, createBuffer, buildProgram, getProgramInfo, createKernel, setKernelArg, enqueueNDRange,
+            enqueueWrite, enqueueRead, finish, getEventProfilingInfo, releaseContext, releaseQueue, releaseMem,
+            releaseProgram, releaseKernel, releaseEvent;
+    // Bound on first use: each new function shape costs the JVM milliseconds to link at start-up, and a
+    // process may never need these (a cached binary needs no source build; no profiling needs no waits).
+    private final Lazy createQueue, createProgramWithSource, createProgramWithBinary, getProgramBuildInfo,
+            enqueueWriteHeap, enqueueReadHeap, waitForEvents;
 
     /** The process-wide binding of {@link #DEFAULT_LIBRARY} (or the {@code nag4j.opencl.library} property). */
     public static synchronized OpenCl get() {
@@ -108,12 +110,12 @@ public final class OpenCl {
         getDeviceInfo = b.bind("clGetDeviceInfo", JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS);
         createContext = b.bind("clCreateContext", ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
         createQueueWithProperties = b.optional("clCreateCommandQueueWithProperties", ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
-        createQueue = b.optional("clCreateCommandQueue", ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
+        createQueue = b.lazy("clCreateCommandQueue", false, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
         createBuffer = b.bind("clCreateBuffer", ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS);
-        createProgramWithSource = b.bind("clCreateProgramWithSource", ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
-        createProgramWithBinary = b.bind("clCreateProgramWithBinary", ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+        createProgramWithSource = b.lazy("clCreateProgramWithSource", false, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
+        createProgramWithBinary = b.lazy("clCreateProgramWithBinary", false, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
         buildProgram = b.bind("clBuildProgram", JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
-        getProgramBuildInfo = b.bind("clGetProgramBuildInfo", JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS);
+        getProgramBuildInfo = b.lazy("clGetProgramBuildInfo", false, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS);
         getProgramInfo = b.bind("clGetProgramInfo", JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS);
         createKernel = b.bind("clCreateKernel", ADDRESS, ADDRESS, ADDRESS, ADDRESS);
         setKernelArg = b.bind("clSetKernelArg", JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS);
@@ -121,10 +123,10 @@ public final class OpenCl {
         enqueueWrite = b.bind("clEnqueueWriteBuffer", JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
         enqueueRead = b.bind("clEnqueueReadBuffer", JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
         // Blocking copies from/to Java arrays: a critical downcall may pass heap memory (the call returns when done).
-        enqueueWriteHeap = b.bindCritical("clEnqueueWriteBuffer", JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
-        enqueueReadHeap = b.bindCritical("clEnqueueReadBuffer", JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
+        enqueueWriteHeap = b.lazy("clEnqueueWriteBuffer", true, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
+        enqueueReadHeap = b.lazy("clEnqueueReadBuffer", true, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
         finish = b.bind("clFinish", JAVA_INT, ADDRESS);
-        waitForEvents = b.bind("clWaitForEvents", JAVA_INT, JAVA_INT, ADDRESS);
+        waitForEvents = b.lazy("clWaitForEvents", false, JAVA_INT, JAVA_INT, ADDRESS);
         getEventProfilingInfo = b.bind("clGetEventProfilingInfo", JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS);
         releaseContext = b.bind("clReleaseContext", JAVA_INT, ADDRESS);
         releaseQueue = b.bind("clReleaseCommandQueue", JAVA_INT, ADDRESS);
@@ -149,9 +151,33 @@ public final class OpenCl {
             return sym.map(s -> linker.downcallHandle(s, FunctionDescriptor.of(ret, args))).orElse(null);
         }
 
-        MethodHandle bindCritical(String fn, MemoryLayout ret, MemoryLayout... args) {
-            MemorySegment s = lib.find(fn).orElseThrow(() -> new DeviceUnavailableException(libName + " has no function " + fn));
-            return linker.downcallHandle(s, FunctionDescriptor.of(ret, args), Linker.Option.critical(true));
+        /**
+         * A handle made on first use. A missing required function still fails here; a missing
+         * optional one ({@code clCreateCommandQueue}, deprecated) gives null.
+         */
+        Lazy lazy(String fn, boolean critical, MemoryLayout ret, MemoryLayout... args) {
+            Optional<MemorySegment> sym = lib.find(fn);
+            if (sym.isEmpty()) {
+                if (fn.equals("clCreateCommandQueue")) return null;
+                throw new DeviceUnavailableException(libName + " has no function " + fn);
+            }
+            FunctionDescriptor fd = FunctionDescriptor.of(ret, args);
+            return new Lazy(critical ? () -> linker.downcallHandle(sym.get(), fd, Linker.Option.critical(true))
+                    : () -> linker.downcallHandle(sym.get(), fd));
+        }
+    }
+
+    /** A downcall handle linked on first {@link #get()}; linking twice in a race is harmless. */
+    private static final class Lazy {
+        private final java.util.function.Supplier<MethodHandle> link;
+        private MethodHandle handle;
+
+        Lazy(java.util.function.Supplier<MethodHandle> link) { this.link = link; }
+
+        MethodHandle get() {
+            MethodHandle h = handle;
+            if (h == null) handle = h = link.get();
+            return h;
         }
     }
 
@@ -309,7 +335,7 @@ public final class OpenCl {
                 q = (MemorySegment) createQueueWithProperties.invokeExact(context, device, props, err);
             } else {
                 call = "clCreateCommandQueue";
-                q = (MemorySegment) createQueue.invokeExact(context, device, CL_QUEUE_PROFILING_ENABLE, err);
+                q = (MemorySegment) createQueue.get().invokeExact(context, device, CL_QUEUE_PROFILING_ENABLE, err);
             }
             check(err.get(JAVA_INT, 0), call);
             return q;
@@ -336,7 +362,7 @@ public final class OpenCl {
             MemorySegment src = a.allocateFrom(source);
             MemorySegment strings = a.allocateFrom(ADDRESS, src);
             MemorySegment err = a.allocate(JAVA_INT);
-            MemorySegment p = (MemorySegment) createProgramWithSource.invokeExact(context, 1, strings, MemorySegment.NULL, err);
+            MemorySegment p = (MemorySegment) createProgramWithSource.get().invokeExact(context, 1, strings, MemorySegment.NULL, err);
             check(err.get(JAVA_INT, 0), "clCreateProgramWithSource");
             return p;
         } catch (Throwable t) {
@@ -352,7 +378,7 @@ public final class OpenCl {
             MemorySegment bins = a.allocateFrom(ADDRESS, bin);
             MemorySegment status = a.allocate(JAVA_INT);
             MemorySegment err = a.allocate(JAVA_INT);
-            MemorySegment p = (MemorySegment) createProgramWithBinary.invokeExact(context, 1, dev, lengths, bins, status, err);
+            MemorySegment p = (MemorySegment) createProgramWithBinary.get().invokeExact(context, 1, dev, lengths, bins, status, err);
             int rc = err.get(JAVA_INT, 0);
             if (rc != 0 && !p.equals(MemorySegment.NULL)) releaseProgram(p);
             check(rc, "clCreateProgramWithBinary");
@@ -387,10 +413,10 @@ public final class OpenCl {
     public String buildLog(MemorySegment program, MemorySegment device) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment size = a.allocate(JAVA_LONG);
-            check((int) getProgramBuildInfo.invokeExact(program, device, CL_PROGRAM_BUILD_LOG, 0L, MemorySegment.NULL, size),
+            check((int) getProgramBuildInfo.get().invokeExact(program, device, CL_PROGRAM_BUILD_LOG, 0L, MemorySegment.NULL, size),
                     "clGetProgramBuildInfo");
             MemorySegment buf = a.allocate(Math.max(1, size.get(JAVA_LONG, 0)));
-            check((int) getProgramBuildInfo.invokeExact(program, device, CL_PROGRAM_BUILD_LOG, buf.byteSize(), buf, MemorySegment.NULL),
+            check((int) getProgramBuildInfo.get().invokeExact(program, device, CL_PROGRAM_BUILD_LOG, buf.byteSize(), buf, MemorySegment.NULL),
                     "clGetProgramBuildInfo");
             return cString(buf);
         } catch (Throwable t) {
@@ -456,7 +482,7 @@ public final class OpenCl {
         if (!blocking && !src.isNative()) throw new IllegalArgumentException("a non-blocking write needs native memory");
         int rc;
         try {
-            MethodHandle h = src.isNative() ? enqueueWrite : enqueueWriteHeap;
+            MethodHandle h = src.isNative() ? enqueueWrite : enqueueWriteHeap.get();
             rc = (int) h.invokeExact(queue, mem, blocking ? 1 : 0, offset, bytes, src, 0, MemorySegment.NULL, event);
         } catch (Throwable t) {
             throw fatal("clEnqueueWriteBuffer", t);
@@ -470,7 +496,7 @@ public final class OpenCl {
         if (!blocking && !dst.isNative()) throw new IllegalArgumentException("a non-blocking read needs native memory");
         int rc;
         try {
-            MethodHandle h = dst.isNative() ? enqueueRead : enqueueReadHeap;
+            MethodHandle h = dst.isNative() ? enqueueRead : enqueueReadHeap.get();
             rc = (int) h.invokeExact(queue, mem, blocking ? 1 : 0, offset, bytes, dst, 0, MemorySegment.NULL, event);
         } catch (Throwable t) {
             throw fatal("clEnqueueReadBuffer", t);
@@ -492,7 +518,7 @@ public final class OpenCl {
     public void waitForEvents(int count, MemorySegment events) {
         int rc;
         try {
-            rc = (int) waitForEvents.invokeExact(count, events);
+            rc = (int) waitForEvents.get().invokeExact(count, events);
         } catch (Throwable t) {
             throw fatal("clWaitForEvents", t);
         }

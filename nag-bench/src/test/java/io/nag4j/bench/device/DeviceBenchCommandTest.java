@@ -1,0 +1,79 @@
+package io.nag4j.bench.device;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.nag4j.bench.cli.Main;
+import io.nag4j.gpu.device.DeviceUnavailableException;
+import io.nag4j.gpu.plan.Drivers;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** The bench-device command's plumbing: a tiny run on OpenCL (no timing is asserted). */
+class DeviceBenchCommandTest {
+
+    /** Skips without an OpenCL device, unless NAG4J_REQUIRE_OPENCL=1 (CI), where that fails. */
+    private static void requireOpenCl() {
+        String why;
+        try {
+            if (!Drivers.get("opencl").devices().isEmpty()) return;
+            why = "no OpenCL device";
+        } catch (DeviceUnavailableException e) {
+            why = e.getMessage();
+        }
+        if ("1".equals(System.getenv("NAG4J_REQUIRE_OPENCL"))) fail("NAG4J_REQUIRE_OPENCL=1 but: " + why);
+        Assumptions.abort("bench-device skipped: " + why);
+    }
+
+    @Test
+    void aTinyRunWritesTheFiguresAsJson(@TempDir Path dir) throws Exception {
+        requireOpenCl();
+        Path json = dir.resolve("device.json");
+        assertEquals(0, Main.run("bench-device", "--sizes", "1024,5000", "--steps", "5", "--big-steps", "3", "--warmup-seconds", "0",
+                "--probe-seconds", "0.01", "--no-cold-start", "--json", json.toString()));
+        JsonNode doc = new ObjectMapper().readTree(json.toFile());
+        assertEquals("bench-device", doc.get("benchmark").asText());
+        assertEquals(20, doc.get("bytesPerElement").asInt());
+        assertEquals(2, doc.get("rows").size());
+        for (JsonNode row : doc.get("rows")) {
+            for (String f : new String[] {"wallMedianNs", "wallP90Ns", "copyInMedianNs", "kernelMedianNs", "hostOverheadNs",
+                    "kernelGBps", "stepGBps", "probeGBps", "probe1tGBps", "kernelVsProbe"}) {
+                assertTrue(row.has(f), "row lacks " + f + ": " + row);
+            }
+            assertTrue(row.get("wallMedianNs").asDouble() > 0, row.toString());
+            assertTrue(row.get("kernelMedianNs").asDouble() > 0, "the profiled run collected kernel event times: " + row);
+            assertEquals(20L * row.get("elements").asLong(), row.get("kernelBytesPerStep").asLong(), row.toString());
+        }
+        JsonNode floor = doc.get("floor");
+        for (String f : new String[] {"finishEmptyNs", "write4kBlockingNs", "launchThenFinishNs", "writeLaunchFinishNs"}) {
+            assertTrue(floor.get(f).asDouble() > 0, "floor." + f + ": " + floor);
+        }
+        assertFalse(doc.has("coldStart"), "--no-cold-start runs no child process");
+    }
+
+    @Test
+    void coldStartModeReportsThePhases(@TempDir Path dir) throws Exception {
+        requireOpenCl();
+        Path json = dir.resolve("cold.json");
+        assertEquals(0, Main.run("bench-device", "--cold-start", "--sizes", "1024", "--json", json.toString()));
+        JsonNode m = new ObjectMapper().readTree(json.toFile());
+        for (String f : new String[] {"platformsNs", "bindNs", "compileNs", "firstStepNs", "jvmUptimeAtFirstStepMs", "spawnToFirstStepNs"}) {
+            assertTrue(m.has(f), "lacks " + f + ": " + m);
+        }
+        assertTrue(m.get("firstStepNs").asLong() > 0, m.toString());
+    }
+
+    @Test
+    void aHostBackendIsAUsageError() {
+        assertEquals(2, Main.run("bench-device", "--backend", "cpu", "--sizes", "1024", "--steps", "3", "--warmup-seconds", "0",
+                "--no-cold-start"));
+        assertEquals(2, Main.run("bench-device", "--steps", "1"));
+    }
+}
