@@ -114,6 +114,19 @@ public final class ReplayCommand implements Callable<Integer> {
         if (Files.isDirectory(abs)) throw new IllegalArgumentException("--out " + out + " is a directory");
         Path dir = abs.getParent();
         if (dir == null || !Files.isDirectory(dir)) throw new IllegalArgumentException("--out " + out + ": directory " + dir + " does not exist");
+        // The output replaces its target on success: never let it replace an input the user still needs.
+        if (sameFile(abs, params)) throw new IllegalArgumentException("--out " + out + " is the --params file; write the output elsewhere");
+        if (sameFile(abs, updates)) throw new IllegalArgumentException("--out " + out + " is the --updates file; write the output elsewhere");
+    }
+
+    /** Whether {@code out} names {@code input}'s file (the same path, or a link to it). */
+    private static boolean sameFile(Path out, Path input) {
+        if (out.normalize().equals(input.toAbsolutePath().normalize())) return true;
+        try {
+            return Files.exists(out) && Files.exists(input) && Files.isSameFile(out, input);
+        } catch (IOException e) {
+            return false;  // unreadable: reading the input reports it
+        }
     }
 
     private ParamSet readParams() {
@@ -140,6 +153,7 @@ public final class ReplayCommand implements Callable<Integer> {
     private static IllegalArgumentException inputError(String what, Path file, IOException e) {
         if (e instanceof SafetensorsException) return new IllegalArgumentException(e.getMessage(), e);
         if (e instanceof NoSuchFileException) return new IllegalArgumentException(what + " file " + file + " does not exist", e);
+        if (Files.isDirectory(file)) return new IllegalArgumentException(what + " file " + file + " is a directory", e);
         return new IllegalArgumentException("cannot read " + what + " file " + file + ": " + e, e);
     }
 
