@@ -76,7 +76,10 @@ public final class ReplayCommand implements Callable<Integer> {
             long steps = checkTrajectory(initial, trajectory);
             try (BoundOptimizer bound = Backends.bind(backend, rule, hp, initial, null);
                  ParamSet step = initial.zerosLike("")) {
-                for (long s = 0; s < steps; s++) {
+                // Without a single element the steps change nothing but the counter, and a tiny file can claim
+                // 2^40 of them ([2^40, 0] holds no bytes): count them instead of looping.
+                boolean noElements = step.totalSize() == 0;
+                for (long s = 0; s < (noElements ? 0 : steps); s++) {
                     // One step's slice of each update tensor, copied (and byte-order converted) from the mapped file.
                     for (int i = 0; i < step.size(); i++) {
                         Tensor u = step.get(i);
@@ -85,6 +88,7 @@ public final class ReplayCommand implements Callable<Integer> {
                     bound.step(step);
                 }
                 try (ParamSet last = bound.readParams(); OptState state = bound.readState()) {
+                    if (noElements) state.setStep(steps);
                     save(last, state, hp);
                     spec.commandLine().getOut().println("replayed " + steps + " steps of " + rule.name() + " on "
                             + bound.where() + " over " + last.size() + " tensors (" + last.totalSize() + " elements) into " + out);

@@ -14,6 +14,7 @@ import io.nag4j.gpu.device.DeviceUnavailableException;
 import io.nag4j.gpu.plan.Drivers;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -192,6 +193,26 @@ class ReplayCommandTest {
             Bits.assertSame(new float[] {2.0f}, ck.params().get("s").toArray(), "param after 0 steps");
             Bits.assertSame(new float[] {0.0f}, ck.state().slot("phi").get("s").toArray(), "phi after 0 steps");
             assertEquals(0, ck.state().step());
+        }
+    }
+
+    @Test
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)  // a hang guard, not a timing assertion
+    void emptyTensorsWithAHugeStepCountFinishAndCountTheSteps() throws IOException {
+        // [2^40, 0] holds no bytes, so a 100-byte file can claim 2^40 steps; the replay looped over all of them.
+        Path p = dir.resolve("P.safetensors"), u = dir.resolve("U.safetensors"), o = dir.resolve("O.safetensors");
+        long steps = 1L << 40;
+        writeTensors(p, Tensor.zeros("e", 0), Tensor.zeros("f", 2, 0, 3));
+        writeTensors(u, Tensor.zeros("e", steps, 0), Tensor.zeros("f", steps, 2, 0, 3));
+        for (String backend : List.of("cpu", "reference")) {
+            Result r = nag4j("replay", "--optimizer", "adam", "--params", p.toString(), "--updates", u.toString(),
+                    "--out", o.toString(), "--backend", backend);
+            assertEquals(0, r.code(), r.err());
+            try (Safetensors.Contents c = Safetensors.read(o)) {
+                assertEquals(String.valueOf(steps), c.metadata().get("step"), backend);
+                assertEquals(List.of("e", "f", "state/g1/e", "state/g1/f", "state/g2/e", "state/g2/f"), c.tensors().names());
+                assertArrayEquals(new long[] {2, 0, 3}, c.tensors().get("state/g2/f").shape());
+            }
         }
     }
 
