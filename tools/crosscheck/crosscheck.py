@@ -404,6 +404,7 @@ def make_case(rng, shapes, steps, mode, names=None):
 SHAPE_SETS = {
     "scalar": [()],
     "empty+one": [(0,), (1,), (2, 0)],
+    "empty-only": [(0,), (2, 0, 3)],  # no element at all: only the step counter moves
     "mixed": [(), (1,), (3, 1, 2), (1000,), (0,), (7, 5)],
     "many": None,  # 120 tensors of odd sizes, filled in below
     "named": [(3,), (2, 2), (), (5,)],
@@ -595,7 +596,7 @@ def main():
                 many = [tuple(int(d) for d in rng.integers(1, 40, size=int(rng.integers(0, 3)))) for _ in range(120)]
                 plan = [("scalar", 0, "normal"), ("scalar", 1, "special"), ("empty+one", 2, "special"),
                         ("mixed", 50, "normal"), ("mixed", 50, "special"), ("mixed", 2, "bits"),
-                        ("many", 50, "normal"), ("named", 2, "special")]
+                        ("many", 50, "normal"), ("named", 2, "special"), ("empty-only", 3, "normal")]
                 if args.quick:
                     plan = [plan[1], plan[4], plan[6]]
                 for i, hp_args in enumerate(HP_SETS[opt]):

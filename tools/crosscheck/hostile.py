@@ -223,8 +223,19 @@ def main():
                 print("ok   out == %s: exit 2: %s" % (which, r.stderr.strip()))
 
         # cuda on a machine without it: the environment, not the input; docs/replay.md says which code.
+        if os.path.exists(O):
+            os.remove(O)
         r = run(base + ok + ["--backend", "cuda"])
-        print("info --backend cuda: exit %d: %s" % (r.returncode, r.stderr.strip()))
+        if r.returncode == 0:
+            print("info --backend cuda: CUDA is here, exit 0")
+            os.remove(O)
+        elif (r.returncode != 1 or len(r.stderr.splitlines()) != 1 or "internal error" in r.stderr
+              or os.path.exists(O)):
+            failures.append("--backend cuda without CUDA: exit %d (docs/replay.md: 1, one line), stderr %r"
+                            % (r.returncode, r.stderr))
+            print("FAIL " + failures[-1], flush=True)
+        elif VERBOSE:
+            print("ok   --backend cuda without CUDA: exit 1: " + r.stderr.strip())
 
         # Relative paths resolve against the caller's working directory; stderr stays clean.
         rel = tempfile.mkdtemp(prefix="nag4j-cwd-")
