@@ -10,7 +10,8 @@ import java.io.PrintWriter;
 
 /**
  * The {@code nag4j} command. Exit codes: 0 success, 2 bad input or usage (one line on stderr),
- * 1 an internal, I/O or device failure (an unavailable driver is the environment: exit 1, one line). Stack traces only with {@code NAG4J_DEBUG=1}.
+ * 1 an internal, I/O or device failure (an unavailable driver is the environment: exit 1, one line).
+ * Stack traces only with {@code NAG4J_DEBUG=1}.
  */
 @Command(name = "nag4j", mixinStandardHelpOptions = true, version = "nag4j 0.1.0",
         description = "Optimizer updates on GPUs from the JVM, bit-exact to a CPU reference.",
