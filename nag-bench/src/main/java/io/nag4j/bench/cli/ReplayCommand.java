@@ -76,7 +76,10 @@ public final class ReplayCommand implements Callable<Integer> {
             long steps = checkTrajectory(initial, trajectory);
             try (BoundOptimizer bound = Backends.bind(backend, rule, hp, initial, null);
                  ParamSet step = initial.zerosLike("")) {
-                for (long s = 0; s < steps; s++) {
+                // Without a single element the steps change nothing but the counter, and a tiny file can claim
+                // 2^40 of them ([2^40, 0] holds no bytes): count them instead of looping.
+                boolean noElements = step.totalSize() == 0;
+                for (long s = 0; s < (noElements ? 0 : steps); s++) {
                     // One step's slice of each update tensor, copied (and byte-order converted) from the mapped file.
                     for (int i = 0; i < step.size(); i++) {
                         Tensor u = step.get(i);
@@ -85,6 +88,7 @@ public final class ReplayCommand implements Callable<Integer> {
                     bound.step(step);
                 }
                 try (ParamSet last = bound.readParams(); OptState state = bound.readState()) {
+                    if (noElements) state.setStep(steps);
                     save(last, state, hp);
                     spec.commandLine().getOut().println("replayed " + steps + " steps of " + rule.name() + " on "
                             + bound.where() + " over " + last.size() + " tensors (" + last.totalSize() + " elements) into " + out);
@@ -114,6 +118,19 @@ public final class ReplayCommand implements Callable<Integer> {
         if (Files.isDirectory(abs)) throw new IllegalArgumentException("--out " + out + " is a directory");
         Path dir = abs.getParent();
         if (dir == null || !Files.isDirectory(dir)) throw new IllegalArgumentException("--out " + out + ": directory " + dir + " does not exist");
+        // The output replaces its target on success: never let it replace an input the user still needs.
+        if (sameFile(abs, params)) throw new IllegalArgumentException("--out " + out + " is the --params file; write the output elsewhere");
+        if (sameFile(abs, updates)) throw new IllegalArgumentException("--out " + out + " is the --updates file; write the output elsewhere");
+    }
+
+    /** Whether {@code out} names {@code input}'s file (the same path, or a link to it). */
+    private static boolean sameFile(Path out, Path input) {
+        if (out.normalize().equals(input.toAbsolutePath().normalize())) return true;
+        try {
+            return Files.exists(out) && Files.exists(input) && Files.isSameFile(out, input);
+        } catch (IOException e) {
+            return false;  // unreadable: reading the input reports it
+        }
     }
 
     private ParamSet readParams() {
@@ -140,6 +157,7 @@ public final class ReplayCommand implements Callable<Integer> {
     private static IllegalArgumentException inputError(String what, Path file, IOException e) {
         if (e instanceof SafetensorsException) return new IllegalArgumentException(e.getMessage(), e);
         if (e instanceof NoSuchFileException) return new IllegalArgumentException(what + " file " + file + " does not exist", e);
+        if (Files.isDirectory(file)) return new IllegalArgumentException(what + " file " + file + " is a directory", e);
         return new IllegalArgumentException("cannot read " + what + " file " + file + ": " + e, e);
     }
 

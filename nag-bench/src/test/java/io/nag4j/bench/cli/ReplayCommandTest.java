@@ -10,7 +10,11 @@ import io.nag4j.core.reference.ReferenceOptimizer;
 import io.nag4j.core.rule.Nag;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
+import io.nag4j.gpu.device.DeviceUnavailableException;
+import io.nag4j.gpu.plan.Drivers;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -192,6 +196,26 @@ class ReplayCommandTest {
         }
     }
 
+    @Test
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)  // a hang guard, not a timing assertion
+    void emptyTensorsWithAHugeStepCountFinishAndCountTheSteps() throws IOException {
+        // [2^40, 0] holds no bytes, so a 100-byte file can claim 2^40 steps; the replay looped over all of them.
+        Path p = dir.resolve("P.safetensors"), u = dir.resolve("U.safetensors"), o = dir.resolve("O.safetensors");
+        long steps = 1L << 40;
+        writeTensors(p, Tensor.zeros("e", 0), Tensor.zeros("f", 2, 0, 3));
+        writeTensors(u, Tensor.zeros("e", steps, 0), Tensor.zeros("f", steps, 2, 0, 3));
+        for (String backend : List.of("cpu", "reference")) {
+            Result r = nag4j("replay", "--optimizer", "adam", "--params", p.toString(), "--updates", u.toString(),
+                    "--out", o.toString(), "--backend", backend);
+            assertEquals(0, r.code(), r.err());
+            try (Safetensors.Contents c = Safetensors.read(o)) {
+                assertEquals(String.valueOf(steps), c.metadata().get("step"), backend);
+                assertEquals(List.of("e", "f", "state/g1/e", "state/g1/f", "state/g2/e", "state/g2/f"), c.tensors().names());
+                assertArrayEquals(new long[] {2, 0, 3}, c.tensors().get("state/g2/f").shape());
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- bad input
 
     /** A valid pair: params w [2], b [3]; updates w [4, 2], b [4, 3]. */
@@ -315,6 +339,83 @@ class ReplayCommandTest {
         assertRejected("--out", o, "replay", "--optimizer", "nag", "--params", p.toString(), "--updates", u.toString());
         assertRejected("--bogus", o, cat(nag, "--bogus"));
         assertRejected("frobnicate", o, "frobnicate");
+    }
+
+    @Test
+    void anOutputThatIsAnInputIsRefusedAndTheInputKept() throws IOException {
+        Path p = dir.resolve("P.safetensors"), u = dir.resolve("U.safetensors");
+        writeValid(p, u);
+        byte[] pBytes = Files.readAllBytes(p), uBytes = Files.readAllBytes(u);
+        Files.createDirectory(dir.resolve("sub"));
+        Path link = dir.resolve("link.safetensors");
+        Files.createSymbolicLink(link, u);
+        for (String[] c : List.of(new String[] {p.toString(), "is the --params file"},
+                new String[] {dir.resolve("./sub/../P.safetensors").toString(), "is the --params file"},
+                new String[] {u.toString(), "is the --updates file"},
+                new String[] {link.toString(), "is the --updates file"})) {
+            Result r = nag4j("replay", "--optimizer", "nag", "--params", p.toString(), "--updates", u.toString(), "--out", c[0]);
+            assertEquals(2, r.code(), c[0] + ": " + r.err());
+            assertTrue(r.err().strip().startsWith("nag4j: --out ") && r.err().contains(c[1]) && r.err().strip().lines().count() == 1, r.err());
+            assertArrayEquals(pBytes, Files.readAllBytes(p), "params file must stay as it was");
+            assertArrayEquals(uBytes, Files.readAllBytes(u), "updates file must stay as it was");
+        }
+    }
+
+    @Test
+    void badInputLeavesAnExistingOutputFileAsItWas() throws IOException {
+        Path p = dir.resolve("P.safetensors"), u = dir.resolve("U.safetensors"), o = dir.resolve("O.safetensors");
+        writeValid(p, u);
+        Files.writeString(o, "precious");
+        Result r = nag4j("replay", "--optimizer", "nag", "--hp", "eta=1e39", "--params", p.toString(), "--updates", u.toString(),
+                "--out", o.toString());
+        assertEquals(2, r.code(), r.err());
+        Path uSteps = dir.resolve("U-steps.safetensors");
+        writeTensors(uSteps, Tensor.of("w", new float[8], 4, 2), Tensor.of("b", new float[9], 3, 3));
+        r = nag4j("replay", "--optimizer", "nag", "--params", p.toString(), "--updates", uSteps.toString(), "--out", o.toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals("precious", Files.readString(o));
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList(), "temporary files left");
+        }
+    }
+
+    @Test
+    void aDirectoryGivenAsAnInputIsNamedAsSuch() throws IOException {
+        Path p = dir.resolve("P.safetensors"), u = dir.resolve("U.safetensors"), o = dir.resolve("never.safetensors");
+        writeValid(p, u);
+        Path sub = Files.createDirectory(dir.resolve("adir"));
+        assertRejected("params file " + sub + " is a directory", o,
+                "replay", "--optimizer", "nag", "--params", sub.toString(), "--updates", u.toString(), "--out", o.toString());
+        assertRejected("updates file " + sub + " is a directory", o,
+                "replay", "--optimizer", "nag", "--params", p.toString(), "--updates", sub.toString(), "--out", o.toString());
+    }
+
+    @Test
+    void aDeviceNumberThatIsNotThereIsBadInput() throws IOException {
+        ReplayBackendsAgreeTest.openClOrSkip();
+        Path p = dir.resolve("P.safetensors"), u = dir.resolve("U.safetensors"), o = dir.resolve("never.safetensors");
+        writeValid(p, u);
+        assertRejected("backend 'opencl:97': no such device", o, "replay", "--optimizer", "nag", "--params", p.toString(),
+                "--updates", u.toString(), "--out", o.toString(), "--backend", "opencl:97");
+    }
+
+    @Test
+    void anUnavailableDriverIsExit1InOneLineWithoutInternalError() throws IOException {
+        try {
+            Drivers.get("cuda").devices();
+            Assumptions.abort("CUDA is available here");
+        } catch (DeviceUnavailableException | IllegalArgumentException expected) {
+            // no CUDA driver on this machine (or none registered): the case under test
+        }
+        Path p = dir.resolve("P.safetensors"), u = dir.resolve("U.safetensors"), o = dir.resolve("never.safetensors");
+        writeValid(p, u);
+        Result r = nag4j("replay", "--optimizer", "nag", "--params", p.toString(), "--updates", u.toString(), "--out", o.toString(),
+                "--backend", "cuda");
+        assertEquals(1, r.code(), r.err());
+        String line = r.err().strip();
+        assertEquals(1, line.lines().count(), r.err());
+        assertTrue(line.startsWith("nag4j: backend 'cuda'") && !line.contains("internal error"), line);
+        assertFalse(Files.exists(o));
     }
 
     @Test

@@ -28,8 +28,9 @@ public final class Backends {
      * driver registered in {@link Drivers}; device 0 when no number is given) binds a
      * {@link DeviceOptimizer} in {@link Mode#EXACT} mode on that device.
      *
-     * @throws IllegalArgumentException   for an unknown spec (the message lists what exists)
-     * @throws DeviceUnavailableException if the driver is not in this build, cannot start, or has no device N
+     * @throws IllegalArgumentException   for an unknown spec, or a device number N the driver does not have
+     *                                    (the message lists what exists)
+     * @throws DeviceUnavailableException if the driver is not in this build, cannot start, or has no device at all
      * @throws TaskFailedException        if the device cannot run the rule in EXACT mode (not bit-exact, compile failure)
      */
     public static BoundOptimizer bind(String spec, Rule rule, Hyperparams hp, ParamSet params, OptState state) {
@@ -66,9 +67,13 @@ public final class Backends {
         } catch (DeviceUnavailableException e) {
             throw new DeviceUnavailableException("backend '" + spec + "': " + e.getMessage(), e);
         }
+        if (devices.isEmpty()) {
+            throw new DeviceUnavailableException("backend '" + spec + "': " + ds.driver() + " has no device");
+        }
         if (ds.index() >= devices.size()) {
-            throw new DeviceUnavailableException("backend '" + spec + "': " + ds.driver() + " has " + devices.size() + " device(s)"
-                    + (devices.isEmpty() ? "" : ": " + devices.stream().map(d -> d.spec() + " " + d.name()).toList()));
+            // The driver works and has devices; the user named one that is not there: bad input, like an unknown spec.
+            throw new IllegalArgumentException("backend '" + spec + "': no such device; " + ds.driver() + " has "
+                    + devices.size() + ": " + devices.stream().map(d -> d.spec() + " " + d.name()).toList());
         }
         return DeviceOptimizer.bind(rule, hp, params, driver, ds.index(), Mode.EXACT, state);
     }

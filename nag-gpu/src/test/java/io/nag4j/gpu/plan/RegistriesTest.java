@@ -40,7 +40,8 @@ class RegistriesTest {
             try (BoundOptimizer b = Backends.bind("FAKE", Nag.INSTANCE, Nag.INSTANCE.defaults(), params, null)) {
                 assertTrue(b.where().startsWith("fake:0 "), "no number means device 0: " + b.where());
             }
-            var missing = assertThrows(DeviceUnavailableException.class,
+            // A device number the working driver lacks is the user's mistake (exit 2 in the CLI), not the environment's.
+            var missing = assertThrows(IllegalArgumentException.class,
                     () -> Backends.bind("fake:5", Nag.INSTANCE, Nag.INSTANCE.defaults(), params, null));
             assertTrue(missing.getMessage().contains("fake:5") && missing.getMessage().contains("fake:1"), missing.getMessage());
             if (!Drivers.isRegistered("cuda")) {
@@ -78,6 +79,15 @@ class RegistriesTest {
             assertTrue(e.getMessage().contains("'gone'") && e.getMessage().contains("libGone.so.1"), e.getMessage());
         } finally {
             Drivers.unregister("gone");
+        }
+        // A driver that starts but has no device at all: the environment, not a bad device number.
+        Drivers.register("empty", () -> new FakeDriver("empty", List.of()));
+        try (ParamSet params = ParamSet.of(Tensor.of("w", 1f))) {
+            var e = assertThrows(DeviceUnavailableException.class,
+                    () -> Backends.bind("empty:0", Nag.INSTANCE, Nag.INSTANCE.defaults(), params, null));
+            assertTrue(e.getMessage().contains("'empty:0'") && e.getMessage().contains("no device"), e.getMessage());
+        } finally {
+            Drivers.unregister("empty");
         }
         Drivers.register("broken", () -> { throw new UnsatisfiedLinkError("no libBroken"); });
         try {
