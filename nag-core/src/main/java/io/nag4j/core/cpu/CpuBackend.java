@@ -31,7 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class CpuBackend implements KernelExecutor, AutoCloseable {
     /** Default traffic from which a step is split over threads: where the handoff (~28 µs) stops dominating. */
-    public static final long DEFAULT_PARALLEL_BYTES = 4L << 20;
+    public static final long DEFAULT_PARALLEL_BYTES = 1L << 20; // measured: one thread and all threads cross near 50K NAG elements (1 MB) here
     /** The largest piece one call of a generated loop handles (its element counter is an int). */
     static final int MAX_PIECE = 1 << 30;
     /** Units per participating thread: several, so a late or slow thread leaves less imbalance. */
