@@ -1,0 +1,69 @@
+package io.nag4j.bench.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.nag4j.core.rule.Nag;
+import io.nag4j.core.rule.Rules;
+import io.nag4j.core.tensor.ParamSet;
+import io.nag4j.core.tensor.Tensor;
+import io.nag4j.gpu.plan.Backends;
+import io.nag4j.gpu.plan.BoundOptimizer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class AgreeCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void cpuAgreesWithTheReferenceForEveryOptimizerAndTheReportSaysSo() throws Exception {
+        Path json = dir.resolve("agree.json");
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.run(new PrintWriter(out), new PrintWriter(err), "agree", "--backend", "cpu", "--steps", "3",
+                "--tensors", "7", "--json", json.toString());
+        assertEquals(0, code, err.toString());
+        JsonNode results = new ObjectMapper().readTree(json.toFile()).get("results");
+        assertEquals(Rules.names().size(), results.size());
+        for (JsonNode r : results) {
+            assertEquals(0, r.get("differing").asLong(), r.toString());
+            assertTrue(r.get("compared").asLong() > 0, r.toString());
+        }
+        assertTrue(out.toString().contains("bitwise identical"), out.toString());
+    }
+
+    @Test
+    void aDifferenceIsFoundAndNamed() {
+        try (ParamSet p = ParamSet.of(Tensor.of("w", 1f, 2f, 3f));
+             ParamSet u = ParamSet.of(Tensor.of("w", 1f, 1f, 1f));
+             BoundOptimizer ref = Backends.bind("reference", Nag.INSTANCE, Nag.INSTANCE.defaults(), p, null);
+             BoundOptimizer same = Backends.bind("cpu", Nag.INSTANCE, Nag.INSTANCE.defaults(), p, null);
+             BoundOptimizer other = Backends.bind("cpu", Nag.INSTANCE, Nag.INSTANCE.defaults().with("eta", 0.02f), p, null)) {
+            ref.step(u);
+            same.step(u);
+            other.step(u);
+            long[] diff = new long[1];
+            assertNull(AgreeCommand.compare(Nag.INSTANCE, 1, ref, same, diff));
+            assertEquals(0, diff[0]);
+            String first = AgreeCommand.compare(Nag.INSTANCE, 1, ref, other, diff);
+            assertNotNull(first);
+            assertEquals(6, diff[0], "3 params and 3 phi differ");
+            assertTrue(first.contains("param 'w' element 0"), first);
+        }
+    }
+
+    @Test
+    void badCountsAreExit2() {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(2, Main.run(new PrintWriter(out), new PrintWriter(err), "agree", "--steps", "0"));
+        assertEquals(2, Main.run(new PrintWriter(out), new PrintWriter(err), "agree", "--optimizer", "lamb"));
+    }
+}
