@@ -7,10 +7,14 @@ import io.nag4j.core.rule.Rules;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The kernels every PTX test covers: each built-in rule (from the registry), then random kernels. */
+/**
+ * The kernels every PTX test covers: each built-in rule (from the registry), random kernels that
+ * cover every op, and the random rules of the CPU backend's differential tests ({@code RandomRules}).
+ */
 final class PtxKernels {
     static final long SEED = 0x5eed_0001L;
-    static final int RANDOM_COUNT = 100;
+    static final int RANDOM_COUNT = 60;
+    static final int DIFFERENTIAL_COUNT = 60;
 
     private PtxKernels() {}
 
@@ -18,6 +22,7 @@ final class PtxKernels {
         List<Kernel> out = new ArrayList<>();
         for (Rule r : Rules.all()) out.add(r.kernel());
         out.addAll(RandomKernels.generate(RANDOM_COUNT, SEED));
+        for (int i = 0; i < DIFFERENTIAL_COUNT; i++) out.add(io.nag4j.core.ir.RandomRules.rule(SEED + i).kernel());
         return out;
     }
 }
