@@ -17,7 +17,8 @@ import java.io.PrintWriter;
 @Command(name = "nag4j", mixinStandardHelpOptions = true, version = "nag4j 0.1.0",
         description = "Optimizer updates on GPUs from the JVM, bit-exact to a CPU reference.",
         subcommands = {CommandLine.HelpCommand.class, ReplayCommand.class, DevicesCommand.class, KernelsCommand.class,
-                CpuBenchCommand.class, DeviceBenchCommand.class, AgreeCommand.class})
+                CpuBenchCommand.class, DeviceBenchCommand.class, AgreeCommand.class,
+                io.nag4j.bench.chart.ChartCommand.class})
 public final class Main {
     /** Exit code for bad input or usage. */
     public static final int BAD_INPUT = 2;
