@@ -2,6 +2,7 @@
 # Packs what a GPU machine without a JDK needs into .dist/ (git-ignored): a jlink runtime, the jars
 # and a launcher. Carry .dist to that machine (the device tool's `carry`, under 64 MiB), then run
 #   .dist/nag4j devices; .dist/nag4j agree --backend cuda:0 --json agree.json; .dist/nag4j bench-device --backend cuda:0
+# The runtime has no java.desktop, so `chart` does not run there: draw the JSON reports back here.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bin/jdk.sh
