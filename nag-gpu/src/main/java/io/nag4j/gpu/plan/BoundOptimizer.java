@@ -27,6 +27,16 @@ public interface BoundOptimizer extends AutoCloseable {
     /** Host copy of the current state; the caller closes it. */
     OptState readState();
 
+    /**
+     * Saves a checkpoint of the current params and state (read back from wherever they live) with
+     * the bound hyperparameters, atomically: a failed save leaves an existing file intact.
+     */
+    default void save(java.nio.file.Path path) throws java.io.IOException {
+        try (ParamSet params = readParams(); OptState state = readState()) {
+            io.nag4j.core.io.Checkpoint.save(path, params, state, hyperparams());
+        }
+    }
+
     @Override
     void close();
 }

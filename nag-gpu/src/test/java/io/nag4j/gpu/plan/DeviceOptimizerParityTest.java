@@ -179,7 +179,7 @@ public abstract class DeviceOptimizerParityTest {
     }
 
     @Test
-    void checkpointFromDeviceStateResumesBitForBit() {
+    void checkpointFromDeviceStateResumesBitForBit() throws java.io.IOException {
         Hyperparams hp = Nag.INSTANCE.defaults().with("eta", 0.03f);
         NagReference ref = new NagReference(hp);
         Random rnd = new Random(11);
@@ -194,20 +194,23 @@ public abstract class DeviceOptimizerParityTest {
                 }
                 us.add(u);
             }
-            ParamSet saved;
-            OptState savedState;
+            java.nio.file.Path file = java.nio.file.Files.createTempFile("nag4j-device-ckpt", ".safetensors");
             try (DeviceOptimizer dev = bind(Nag.INSTANCE, hp, refParams, null)) {
                 for (int s = 0; s < 7; s++) {
                     for (int i = 0; i < updates.size(); i++) updates.get(i).copyFrom(us.get(s)[i]);
                     dev.step(updates);
                 }
-                saved = dev.readParams();
-                savedState = dev.readState();
+                dev.save(file);  // a checkpoint file written from device state
             }
+            io.nag4j.core.io.Checkpoint ck = io.nag4j.core.io.Checkpoint.load(file, Nag.INSTANCE);
+            java.nio.file.Files.delete(file);
+            assertEquals(hp, ck.hyperparams());
+            ParamSet saved = ck.params();
+            OptState savedState = ck.state();
             assertEquals(7, savedState.step());
             assertEquals(List.of("phi"), savedState.slotNames());
             assertEquals(refParams.names(), savedState.slot("phi").names());
-            try (saved; savedState; DeviceOptimizer resumed = bind(Nag.INSTANCE, hp, saved, savedState)) {
+            try (ck; DeviceOptimizer resumed = bind(Nag.INSTANCE, hp, saved, savedState)) {
                 for (int s = 0; s < 12; s++) {
                     for (int i = 0; i < updates.size(); i++) updates.get(i).copyFrom(us.get(s)[i]);
                     ref.step(refState, refParams, updates);
