@@ -33,13 +33,25 @@ class ReplayBackendsAgreeTest {
     @TempDir
     Path dir;
 
-    static void openClOrSkip() {
+    /**
+     * Why OpenCL cannot be used here, or null when it can. With NAG4J_REQUIRE_OPENCL=1 (CI) a
+     * missing platform or device fails the test instead.
+     */
+    static String openClMissing() {
+        String why;
         try {
-            if (Drivers.get("opencl").devices().isEmpty()) throw new DeviceUnavailableException("no OpenCL device");
+            if (!Drivers.get("opencl").devices().isEmpty()) return null;
+            why = "no OpenCL device";
         } catch (DeviceUnavailableException e) {
-            if ("1".equals(System.getenv("NAG4J_REQUIRE_OPENCL"))) fail("NAG4J_REQUIRE_OPENCL=1 but: " + e.getMessage());
-            Assumptions.abort("OpenCL replay skipped: " + e.getMessage());
+            why = e.getMessage();
         }
+        if ("1".equals(System.getenv("NAG4J_REQUIRE_OPENCL"))) fail("NAG4J_REQUIRE_OPENCL=1 but: " + why);
+        return why;
+    }
+
+    static void openClOrSkip() {
+        String why = openClMissing();
+        if (why != null) Assumptions.abort("OpenCL replay skipped: " + why);
     }
 
     static List<Rule> rules() { return Rules.all(); }
@@ -119,12 +131,8 @@ class ReplayBackendsAgreeTest {
 
     /** Adds opencl to the backends when a platform exists; in CI (NAG4J_REQUIRE_OPENCL=1) it must. */
     static void openClOrSkipSoft(List<String> backends) {
-        try {
-            if (!Drivers.get("opencl").devices().isEmpty()) backends.add("opencl:0");
-            else if ("1".equals(System.getenv("NAG4J_REQUIRE_OPENCL"))) fail("NAG4J_REQUIRE_OPENCL=1 but no OpenCL device");
-        } catch (DeviceUnavailableException e) {
-            if ("1".equals(System.getenv("NAG4J_REQUIRE_OPENCL"))) fail("NAG4J_REQUIRE_OPENCL=1 but: " + e.getMessage());
-            System.err.println("ReplayBackendsAgreeTest: OpenCL not compared: " + e.getMessage());
-        }
+        String why = openClMissing();
+        if (why == null) backends.add("opencl:0");
+        else System.err.println("ReplayBackendsAgreeTest: OpenCL not compared: " + why);
     }
 }
