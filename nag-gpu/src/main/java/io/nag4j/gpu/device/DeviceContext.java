@@ -32,6 +32,20 @@ public interface DeviceContext extends AutoCloseable {
     void copyOut(DeviceBuffer src, long srcOffsetBytes, MemorySegment dst);
 
     /**
+     * Enqueues a copy of {@code bytes} bytes between two buffers of this device (not overlapping
+     * when they are the same buffer). The benchmarks measure the device's memory bandwidth with it.
+     */
+    void copy(DeviceBuffer src, long srcOffsetBytes, DeviceBuffer dst, long dstOffsetBytes, long bytes);
+
+    /**
+     * Asks the driver to page-lock {@code host} (native memory that outlives this context) so
+     * copies from and to it need no staging and run asynchronously; it stays locked until this
+     * context closes. A hint: returns whether it was done (false where the driver has no such
+     * thing, as OpenCL's host pointers do not, or where the driver refuses).
+     */
+    default boolean pinHost(MemorySegment host) { return false; }
+
+    /**
      * Enqueues one launch over elements {@code [0, n)} with the kernel ABI of
      * {@link io.nag4j.core.ir.Kernel}: {@code buffers} one per kernel input, then {@code scalars}.
      */

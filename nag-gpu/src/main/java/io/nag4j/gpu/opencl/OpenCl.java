@@ -69,7 +69,7 @@ public final class OpenCl {
     // Bound on first use: each new function shape costs the JVM milliseconds to link at start-up, and a
     // process may never need these (a cached binary needs no source build; no profiling needs no waits).
     private final Lazy createQueue, createProgramWithSource, createProgramWithBinary, getProgramBuildInfo,
-            enqueueWriteHeap, enqueueReadHeap, waitForEvents;
+            enqueueWriteHeap, enqueueReadHeap, enqueueCopy, waitForEvents;
 
     /** The process-wide binding of {@link #DEFAULT_LIBRARY} (or the {@code nag4j.opencl.library} property). */
     public static synchronized OpenCl get() {
@@ -125,6 +125,7 @@ public final class OpenCl {
         // Blocking copies from/to Java arrays: a critical downcall may pass heap memory (the call returns when done).
         enqueueWriteHeap = b.lazy("clEnqueueWriteBuffer", true, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
         enqueueReadHeap = b.lazy("clEnqueueReadBuffer", true, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
+        enqueueCopy = b.lazy("clEnqueueCopyBuffer", false, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS);
         finish = b.bind("clFinish", JAVA_INT, ADDRESS);
         waitForEvents = b.lazy("clWaitForEvents", false, JAVA_INT, JAVA_INT, ADDRESS);
         getEventProfilingInfo = b.bind("clGetEventProfilingInfo", JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS);
@@ -502,6 +503,18 @@ public final class OpenCl {
             throw fatal("clEnqueueReadBuffer", t);
         }
         check(rc, "clEnqueueReadBuffer");
+    }
+
+    /** Device to device, enqueued. */
+    public void enqueueCopy(MemorySegment queue, MemorySegment src, MemorySegment dst, long srcOffset, long dstOffset, long bytes,
+                            MemorySegment event) {
+        int rc;
+        try {
+            rc = (int) enqueueCopy.get().invokeExact(queue, src, dst, srcOffset, dstOffset, bytes, 0, MemorySegment.NULL, event);
+        } catch (Throwable t) {
+            throw fatal("clEnqueueCopyBuffer", t);
+        }
+        check(rc, "clEnqueueCopyBuffer");
     }
 
     public void finish(MemorySegment queue) {

@@ -141,6 +141,21 @@ public final class OpenClContext implements DeviceContext {
         collectEvents();
     }
 
+    @Override
+    public void copy(DeviceBuffer src, long srcOffsetBytes, DeviceBuffer dst, long dstOffsetBytes, long bytes) {
+        checkOpen();
+        OpenClBuffer s = own(src, "copy source"), d = own(dst, "copy destination");
+        checkRange(s, srcOffsetBytes, bytes);
+        checkRange(d, dstOffsetBytes, bytes);
+        if (s == d && srcOffsetBytes < dstOffsetBytes + bytes && dstOffsetBytes < srcOffsetBytes + bytes) {
+            throw new IllegalArgumentException("copy within '" + s.name() + "': ranges [" + srcOffsetBytes + ", +" + bytes + ") and ["
+                    + dstOffsetBytes + ", +" + bytes + ") overlap");
+        }
+        if (bytes == 0) return;
+        cl.enqueueCopy(queue, s.mem(), d.mem(), srcOffsetBytes, dstOffsetBytes, bytes, eventTarget());
+        recordEvent(COPY_IN); // device-side copy time is reported with the copies in
+    }
+
     private static void checkRange(OpenClBuffer b, long offset, long bytes) {
         if (offset < 0 || bytes < 0 || offset > b.byteSize() - bytes) {
             throw new IllegalArgumentException("device buffer '" + b.name() + "' (" + b.byteSize() + " bytes): range ["

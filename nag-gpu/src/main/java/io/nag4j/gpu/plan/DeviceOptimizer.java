@@ -47,6 +47,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
     static final String PARAM = "param";
     static final String UPDATE = "update";
     static final String STATE = "state.";
+    private static final long PAGE = 4096;
 
     private final Rule rule;
     private final Hyperparams hp;
@@ -113,7 +114,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
         ExecutionPlan p = null;
         try {
             paramsHost = hostSegment();
-            updatesHost = hostSegment();
+            updatesHost = hostSegment(PAGE); // page-locked by CUDA (copied every step): whole pages of its own
             slotsHost = new MemorySegment[slots.size()];
             pack(params, paramsHost);
             TaskGraph g = new TaskGraph(rule.name())
@@ -141,9 +142,12 @@ public final class DeviceOptimizer implements BoundOptimizer {
         this.where = plan.device().spec() + " (" + plan.device().name() + ")";
     }
 
-    private MemorySegment hostSegment() {
+    private MemorySegment hostSegment() { return hostSegment(Tensor.ALIGNMENT); }
+
+    private MemorySegment hostSegment(long alignment) {
         long bytes = total * Float.BYTES;
-        return arena.allocate(Math.max(Float.BYTES, bytes), Tensor.ALIGNMENT).asSlice(0, bytes);
+        long size = (Math.max(Float.BYTES, bytes) + alignment - 1) / alignment * alignment;
+        return arena.allocate(size, alignment).asSlice(0, bytes);
     }
 
     private void pack(ParamSet set, MemorySegment dst) {

@@ -318,6 +318,12 @@ public final class ExecutionPlan implements AutoCloseable {
     private void prepare() {
         if (prepared) return;
         openDevice();
+        // The host memory copied on every execution is page-locked where the driver can (CUDA): the
+        // copies then go by DMA without the driver staging them. Rarely copied memory is left alone.
+        for (GraphRun g : runs) {
+            for (CopyIn c : g.everyIn) if (c.source.isNative()) ctx.pinHost(c.source);
+            for (Slot s : g.everyOut) if (s.hostOut.isNative()) ctx.pinHost(s.hostOut);
+        }
         for (Slot s : slots.values()) {
             if (s.buffer == null) {
                 // Some drivers refuse empty buffers; an empty one is never copied nor launched over.

@@ -64,7 +64,7 @@ public final class Cuda {
     private final MethodHandle cuGetErrorName, cuInit, cuDriverGetVersion, cuDeviceGetCount, cuDeviceGet,
             cuDeviceGetName, cuDeviceTotalMem, cuDeviceGetAttribute, cuDevicePrimaryCtxRetain,
             cuDevicePrimaryCtxRelease, cuCtxSetCurrent, cuModuleLoadDataEx, cuModuleGetFunction, cuModuleUnload,
-            cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync,
+            cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemcpyDtoDAsync,
             cuMemHostAlloc, cuMemFreeHost, cuMemHostRegister, cuMemHostUnregister, cuStreamCreate, cuStreamDestroy,
             cuStreamSynchronize, cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventElapsedTime,
             cuEventDestroy, cuLaunchKernel;
@@ -92,6 +92,7 @@ public final class Cuda {
         cuMemcpyDtoH = f.h("cuMemcpyDtoH_v2", ADDRESS, JAVA_LONG, JAVA_LONG);
         cuMemcpyHtoDAsync = f.h("cuMemcpyHtoDAsync_v2", JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS);
         cuMemcpyDtoHAsync = f.h("cuMemcpyDtoHAsync_v2", ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS);
+        cuMemcpyDtoDAsync = f.h("cuMemcpyDtoDAsync_v2", JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS);
         cuMemHostAlloc = f.h("cuMemHostAlloc", ADDRESS, JAVA_LONG, JAVA_INT);
         cuMemFreeHost = f.h("cuMemFreeHost", ADDRESS);
         cuMemHostRegister = f.h("cuMemHostRegister_v2", ADDRESS, JAVA_LONG, JAVA_INT);
@@ -308,6 +309,10 @@ public final class Cuda {
 
     public void memcpyDtoHAsync(MemorySegment dst, long src, long bytes, MemorySegment stream) {
         try { check((int) cuMemcpyDtoHAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyDtoHAsync_v2"); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public void memcpyDtoDAsync(long dst, long src, long bytes, MemorySegment stream) {
+        try { check((int) cuMemcpyDtoDAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyDtoDAsync_v2"); } catch (Throwable t) { throw rethrow(t); }
     }
 
     /** {@code cuMemHostAlloc}: page-locked host memory of {@code bytes}, as a segment of that size. */

@@ -211,6 +211,45 @@ public final class CudaContext implements DeviceContext {
         if (host != dst) MemorySegment.copy(host, 0, dst, 0, bytes);
     }
 
+    @Override
+    public void copy(DeviceBuffer src, long srcOffsetBytes, DeviceBuffer dst, long dstOffsetBytes, long bytes) {
+        open();
+        CudaBuffer s = own(src), d = own(dst);
+        checkRange(s, srcOffsetBytes, bytes, "copy from");
+        checkRange(d, dstOffsetBytes, bytes, "copy to");
+        if (s == d && srcOffsetBytes < dstOffsetBytes + bytes && dstOffsetBytes < srcOffsetBytes + bytes) {
+            throw new IllegalArgumentException("copy within '" + s.name() + "': ranges [" + srcOffsetBytes + ", +" + bytes + ") and ["
+                    + dstOffsetBytes + ", +" + bytes + ") overlap");
+        }
+        if (bytes == 0) return;
+        MemorySegment start = begin();
+        cu.memcpyDtoDAsync(d.dptr + dstOffsetBytes, s.dptr + srcOffsetBytes, bytes, stream);
+        end(Kind.COPY_IN, start); // device-side copy time is reported with the copies in
+    }
+
+    /**
+     * Page-locks {@code host} with {@code cuMemHostRegister} until this context closes, so the
+     * plan's per-step copies from it are truly asynchronous DMA (pageable memory goes through the
+     * driver's own staging, synchronously). Refusals (memory already registered, or a driver limit)
+     * leave the memory pageable, which is slower but correct.
+     */
+    @Override
+    public boolean pinHost(MemorySegment host) {
+        open();
+        if (!host.isNative() || host.byteSize() == 0) return false;
+        for (HostRegistration r : registered) {
+            if (r.segment.address() == host.address() && r.segment.byteSize() == host.byteSize()) return true;
+        }
+        try {
+            registerHost(host);
+            return true;
+        } catch (CudaException e) {
+            System.getLogger(CudaContext.class.getName()).log(System.Logger.Level.DEBUG,
+                    "cuMemHostRegister refused " + host.byteSize() + " bytes; copies from them are staged: " + e.getMessage());
+            return false;
+        }
+    }
+
     // ---- kernels ----
 
     @Override

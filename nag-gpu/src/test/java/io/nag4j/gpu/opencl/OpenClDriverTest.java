@@ -230,6 +230,34 @@ class OpenClDriverTest {
     }
 
     @Test
+    void deviceToDeviceCopiesWithOffsetsAndPinningIsANoOp() {
+        float[] data = new float[256];
+        for (int i = 0; i < data.length; i++) data[i] = i * 1.5f - 3;
+        try (DeviceContext ctx = OpenClTestSupport.driverOrSkip().open(0)) {
+            DeviceBuffer a = ctx.allocate("a", 1024), b = ctx.allocate("b", 1024);
+            ctx.copyIn(a, 0, MemorySegment.ofArray(data), true);
+            ctx.copyIn(b, 0, MemorySegment.ofArray(new float[256]), true);
+            ctx.profile(true);
+            ctx.copy(a, 40, b, 400, 200); // floats 10..59 of a to floats 100..149 of b
+            ctx.finish();
+            assertTrue(ctx.drainTimes().copyInNanos() > 0, "a device copy is timed with the copies in");
+            ctx.profile(false);
+            float[] back = new float[256];
+            ctx.copyOut(b, 0, MemorySegment.ofArray(back));
+            for (int i = 0; i < 256; i++) {
+                float want = i >= 100 && i < 150 ? data[i - 90] : 0f;
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(back[i]), "b[" + i + "]");
+            }
+            var overlap = assertThrows(IllegalArgumentException.class, () -> ctx.copy(a, 0, a, 50, 100));
+            assertTrue(overlap.getMessage().contains("'a'") && overlap.getMessage().contains("overlap"), overlap.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> ctx.copy(a, 1000, b, 0, 100));
+            try (Arena arena = Arena.ofConfined()) {
+                assertFalse(ctx.pinHost(arena.allocate(4096, 4096)), "OpenCL has no page-locking of user memory: a no-op");
+            }
+        }
+    }
+
+    @Test
     void useAfterCloseThrows() {
         OpenClDriver driver = OpenClTestSupport.driverOrSkip();
         DeviceContext ctx = driver.open(0);

@@ -189,6 +189,12 @@ public final class FakeDriver implements Driver {
         }
 
         @Override
+        public void copy(DeviceBuffer src, long srcOffsetBytes, DeviceBuffer dst, long dstOffsetBytes, long bytes) {
+            checkOpen();
+            MemorySegment.copy(own(src).segment, srcOffsetBytes, own(dst).segment, dstOffsetBytes, bytes);
+        }
+
+        @Override
         public void launch(CompiledKernel compiled, long n, List<DeviceBuffer> args, float[] scalars) {
             checkOpen();
             Kernel k = compiled.kernel();

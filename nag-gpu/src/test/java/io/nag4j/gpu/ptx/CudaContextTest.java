@@ -90,6 +90,48 @@ class CudaContextTest {
     }
 
     @Test
+    void deviceToDeviceCopiesWithOffsets() {
+        float[] data = new float[256];
+        for (int i = 0; i < data.length; i++) data[i] = i * 1.5f - 3;
+        try (DeviceBuffer a = ctx.allocate("a", 1024); DeviceBuffer b = ctx.allocate("b", 1024)) {
+            ctx.copyIn(a, 0, MemorySegment.ofArray(data), true);
+            ctx.copyIn(b, 0, MemorySegment.ofArray(new float[256]), true);
+            ctx.copy(a, 40, b, 400, 200);                  // floats 10..59 of a to floats 100..149 of b
+            ctx.copy(a, 0, a, 800, 100);                   // within one buffer, not overlapping
+            float[] back = new float[256];
+            ctx.copyOut(b, 0, MemorySegment.ofArray(back));
+            for (int i = 0; i < 256; i++) {
+                float want = i >= 100 && i < 150 ? data[i - 90] : 0f;
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(back[i]), "b[" + i + "]");
+            }
+            ctx.copyOut(a, 0, MemorySegment.ofArray(back));
+            for (int i = 200; i < 225; i++) assertEquals(data[i - 200], back[i], "a[" + i + "]");
+            assertThrows(IllegalArgumentException.class, () -> ctx.copy(a, 0, a, 50, 100));   // overlap
+            assertThrows(IllegalArgumentException.class, () -> ctx.copy(a, 1000, b, 0, 100)); // past the end
+            ctx.copy(a, 0, b, 0, 0);                                                            // nothing: fine
+        }
+    }
+
+    @Test
+    void pinnedHostMemoryStaysUsableAndIsPinnedOnce() {
+        try (Arena arena = Arena.ofConfined(); DeviceBuffer b = ctx.allocate("p", 8192)) {
+            MemorySegment host = arena.allocate(8192, 4096);
+            for (int i = 0; i < 2048; i++) host.setAtIndex(ValueLayout.JAVA_FLOAT, i, i);
+            assertTrue(ctx.pinHost(host));
+            assertTrue(ctx.pinHost(host), "the same region again: already pinned");
+            assertTrue(!ctx.pinHost(host.asSlice(4096, 4096)), "a region overlapping a pinned one is refused, not an error");
+            assertTrue(!ctx.pinHost(MemorySegment.ofArray(new float[4])), "heap memory cannot be pinned");
+            ctx.copyIn(b, 0, host, false);
+            ctx.finish();
+            float[] back = new float[2048];
+            ctx.copyOut(b, 0, MemorySegment.ofArray(back));
+            assertEquals(2047f, back[2047]);
+            ctx.close(); // unregisters before the arena frees the memory
+            ctx = null;
+        }
+    }
+
+    @Test
     void profiledLaunchesReportDeviceTimes() {
         Kernel k = Nag.INSTANCE.kernel();
         CompiledKernel ck = ctx.compile(k, Mode.EXACT);

@@ -6,6 +6,9 @@ import io.nag4j.core.rule.Nag;
 import io.nag4j.gpu.Mode;
 import io.nag4j.gpu.device.DeviceBuffer;
 import io.nag4j.gpu.device.DeviceInfo;
+import io.nag4j.gpu.plan.DeviceOptimizer;
+import io.nag4j.core.tensor.ParamSet;
+import io.nag4j.core.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -67,5 +70,21 @@ class CudaFakeDriverTest {
         assertTrue(kept.isClosed());
         assertEquals(before, FakeCuda.live(), "allocations left after close");
         assertEquals(refs, FakeCuda.ctxRefs(), "primary context references left after close");
+    }
+
+    @Test
+    void aDeviceOptimizerPinsTheUpdatesItCopiesEveryStepAndUnpinsOnClose() {
+        int before = FakeCuda.registered();
+        try (ParamSet params = ParamSet.of(Tensor.of("w", new float[] {1, 2, 3}), Tensor.of("b", new float[] {4}));
+             ParamSet updates = ParamSet.of(Tensor.of("w", new float[] {1, 1, 1}), Tensor.of("b", new float[] {2}))) {
+            DeviceOptimizer opt = DeviceOptimizer.bind(Nag.INSTANCE, Nag.INSTANCE.defaults(), params, FakeCuda.driver(), 0, Mode.EXACT);
+            try (opt) {
+                assertEquals(before + 1, FakeCuda.registered(), "the packed updates are page-locked at bind, nothing else");
+                opt.step(updates, Nag.INSTANCE.defaults());
+                opt.step(updates, Nag.INSTANCE.defaults());
+                assertEquals(before + 1, FakeCuda.registered());
+            }
+            assertEquals(before, FakeCuda.registered(), "closing the optimizer unregisters what it pinned");
+        }
     }
 }

@@ -71,6 +71,9 @@ final class FakeCuda {
     /** The stub's primary-context reference count. */
     static int ctxRefs() { return (int) call("fake_ctx_refs", FunctionDescriptor.of(ValueLayout.JAVA_INT)); }
 
+    /** Host ranges the stub holds as registered ({@code cuMemHostRegister}, not yet unregistered). */
+    static int registered() { return (int) call("fake_registered", FunctionDescriptor.of(ValueLayout.JAVA_INT)); }
+
     private static Object call(String name, FunctionDescriptor fd) {
         MethodHandle h = Linker.nativeLinker().downcallHandle(
                 SymbolLookup.libraryLookup(library(), Arena.global()).find(name).orElseThrow(), fd);

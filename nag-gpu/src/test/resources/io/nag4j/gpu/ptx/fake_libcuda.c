@@ -63,8 +63,23 @@ CUresult cuMemcpyHtoDAsync_v2(uint64_t d, const void *s, size_t b, void *st) { i
 CUresult cuMemcpyDtoHAsync_v2(void *d, uint64_t s, size_t b, void *st) { if (!st) return 400; return cuMemcpyDtoH_v2(d, s, b); }
 CUresult cuMemHostAlloc(void **p, size_t b, unsigned f) { *p = malloc(b); live++; return 0; }
 CUresult cuMemFreeHost(void *p) { free(p); live--; return 0; }
-CUresult cuMemHostRegister_v2(void *p, size_t b, unsigned f) { return 0; }
-CUresult cuMemHostUnregister(void *p) { return 0; }
+CUresult cuMemcpyDtoDAsync_v2(uint64_t d, uint64_t s, size_t b, void *st) { if (!st) return 400; memmove((void *)(uintptr_t)d, (void *)(uintptr_t)s, b); return 0; }
+/* As the real driver: a range overlapping a registered one is refused (712), unregistering a pointer
+   that was not registered too (713). */
+static struct { char *p; size_t b; } regs[64];
+static int nregs;
+CUresult cuMemHostRegister_v2(void *p, size_t b, unsigned f) {
+  if (b == 0 || p == NULL) return 1;
+  for (int i = 0; i < nregs; i++) if ((char *)p < regs[i].p + regs[i].b && regs[i].p < (char *)p + b) return 712;
+  if (nregs == 64) return 2;
+  regs[nregs].p = p; regs[nregs].b = b; nregs++;
+  return 0;
+}
+CUresult cuMemHostUnregister(void *p) {
+  for (int i = 0; i < nregs; i++) if (regs[i].p == p) { regs[i] = regs[--nregs]; return 0; }
+  return 713;
+}
+int fake_registered(void) { return nregs; }
 CUresult cuStreamCreate(void **s, unsigned f) { *s = malloc(1); live++; return 0; }
 CUresult cuStreamDestroy_v2(void *s) { free(s); live--; if (verbose) fprintf(stderr, "fake: live allocations after stream destroy %ld\n", live); return 0; }
 CUresult cuStreamSynchronize(void *s) { return s ? 0 : 400; }
