@@ -40,11 +40,21 @@ final class DeviceBench {
     private DeviceBench() {}
 
     /** One size: wall and device times per step, and the CPU probe's time for the same step. */
-    record Row(long elements, int steps, double wallMedianNs, double wallP90Ns, double profiledWallMedianNs,
+    record Row(String paramSet, int tensors, long elements, int steps, double wallMedianNs, double wallP90Ns,
+               double residentWallMedianNs, double residentWallP90Ns, double profiledWallMedianNs,
                double copyInMedianNs, double kernelMedianNs, double deviceMedianNs, double hostOverheadNs,
                double hostOverheadProfiledMedianNs, long kernelBytesPerStep, double kernelGBps, double stepGBps,
-               double copyInGBps, double probeNsPerStep, int probeThreads, double probeGBps, double probe1tNsPerStep,
-               double probe1tGBps, double kernelVsProbe, double stepVsProbe) {}
+               double residentStepGBps, double copyInGBps, double probeNsPerStep, int probeThreads, double probeGBps,
+               double probe1tNsPerStep, double probe1tGBps, double kernelVsProbe, double stepVsProbe) {}
+
+    /**
+     * The device's own memory bandwidth at {@code elements} floats: a device-to-device copy (which
+     * reads and writes 4 bytes an element: 8 moved) and the NAG kernel (20 moved), each timed by
+     * the driver's events and by the wall clock over back-to-back batches ended by one finish.
+     */
+    record Bandwidth(long elements, int batches, int perBatch, double copyEventNs, double copyWallNs, double copyGBps,
+                     double copyWallGBps, double kernelEventNs, double kernelWallNs, double kernelGBps, double kernelWallGBps,
+                     double kernelVsCopy) {}
 
     /** PoCL's (the driver's) own per-command latency, measured with the bare DeviceContext: no nag4j runtime on top. */
     record Floor(long elements, int reps, double finishEmptyNs, double write4kBlockingNs, double write4kThenFinishNs,
@@ -73,10 +83,44 @@ final class DeviceBench {
 
     /** Times {@code steps} steps at {@code n} elements (after {@code warmup} untimed ones), then the probe. */
     static Row measure(String backend, long n, int warmup, double warmupSeconds, int steps, double probeSeconds) {
-        long[] wall = new long[steps], wallP = new long[steps], copyIn = new long[steps], kernel = new long[steps],
-                device = new long[steps], overheadP = new long[steps];
+        try (ParamSet params = params("w", n, 1f); ParamSet updates = updates(n)) {
+            return measure("w[" + n + "]", backend, params, updates, warmup, warmupSeconds, steps, probeSeconds);
+        }
+    }
+
+    /** The ResNet-50 ParamSet ({@link ResNet50}: 161 tensors) in one launch. */
+    static Row measureResNet50(String backend, int warmup, double warmupSeconds, int steps, double probeSeconds) {
+        List<Tensor> ps = new java.util.ArrayList<>(), us = new java.util.ArrayList<>();
+        try {
+            int i = 0;
+            for (var e : ResNet50.shapes().entrySet()) {
+                Tensor p = Tensor.zeros(e.getKey(), e.getValue()), u = Tensor.zeros(e.getKey(), e.getValue());
+                ps.add(p);
+                us.add(u);
+                for (long j = 0; j < p.size(); j++) {
+                    p.segment().setAtIndex(Tensor.F32, j, 1f + ((j + i) % 1000) * 1e-3f);
+                    u.segment().setAtIndex(Tensor.F32, j, (((j + i) * 7919) % 2001 - 1000) * 1e-6f);
+                }
+                i++;
+            }
+        } catch (RuntimeException e) {
+            ps.forEach(Tensor::close);
+            us.forEach(Tensor::close);
+            throw e;
+        }
+        try (ParamSet params = new ParamSet(ps); ParamSet updates = new ParamSet(us)) {
+            return measure("resnet50", backend, params, updates, warmup, warmupSeconds, steps, probeSeconds);
+        }
+    }
+
+    static Row measure(String label, String backend, ParamSet params, ParamSet updates, int warmup, double warmupSeconds,
+                       int steps, double probeSeconds) {
+        long n = 0;
+        for (int i = 0; i < params.size(); i++) n += params.get(i).size();
+        long[] wall = new long[steps], resident = new long[steps], wallP = new long[steps], copyIn = new long[steps],
+                kernel = new long[steps], device = new long[steps], overheadP = new long[steps];
         Hyperparams hp = RULE.defaults();
-        try (ParamSet params = params("w", n, 1f); ParamSet updates = updates(n); DeviceOptimizer opt = bind(backend, params)) {
+        try (DeviceOptimizer opt = bind(backend, params)) {
             // Until C2 has compiled the step path: a few thousand steps are not enough for it.
             long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
             for (int i = 0; i < warmup || System.nanoTime() < until; i++) opt.step(updates, hp);
@@ -85,6 +129,17 @@ final class DeviceBench {
                 long t0 = System.nanoTime();
                 opt.step(updates, hp);
                 wall[i] = System.nanoTime() - t0;
+            }
+            // Resident: the updates already on the device (as a training step on the same device has
+            // them), so a step is one launch and one wait: nothing crosses the bus.
+            DeviceBuffer onDevice = opt.allocateDeviceUpdates();
+            opt.copyToDevice(updates, onDevice);
+            long residentUntil = System.nanoTime() + (long) (warmupSeconds / 2 * 1e9);
+            for (int i = 0; i < warmup || System.nanoTime() < residentUntil; i++) opt.step(onDevice, hp);
+            for (int i = 0; i < steps; i++) {
+                long t0 = System.nanoTime();
+                opt.step(onDevice, hp);
+                resident[i] = System.nanoTime() - t0;
             }
             // Device times: profiler on, same optimizer.
             opt.withProfiler(true);
@@ -107,9 +162,11 @@ final class DeviceBench {
         double probeNs = probe((int) n, threads, probeSeconds);
         double probe1tNs = threads == 1 ? probeNs : probe((int) n, 1, probeSeconds);
         double kernelGBps = bytes / kerMed, stepGBps = bytes / wallMed, probeGBps = bytes / probeNs;
-        return new Row(n, steps, wallMed, percentile(wall, 0.9), median(wallP), inMed, kerMed, devMed, wallMed - devMed,
-                median(overheadP), bytes, kernelGBps, stepGBps, 4.0 * n / inMed, probeNs, threads, probeGBps,
-                probe1tNs, bytes / probe1tNs, kernelGBps / probeGBps, stepGBps / probeGBps);
+        double residentMed = median(resident);
+        return new Row(label, params.size(), n, steps, wallMed, percentile(wall, 0.9), residentMed, percentile(resident, 0.9),
+                median(wallP), inMed, kerMed, devMed, wallMed - devMed, median(overheadP), bytes, kernelGBps, stepGBps,
+                bytes / residentMed, 4.0 * n / inMed, probeNs, threads, probeGBps, probe1tNs, bytes / probe1tNs,
+                kernelGBps / probeGBps, stepGBps / probeGBps);
     }
 
     /** The CPU probe ({@link NagProbe}, all cores): median ns per step over batches of at least 200 µs. */
@@ -136,6 +193,62 @@ final class DeviceBench {
             Arrays.sort(d);
             return d[d.length / 2];
         }
+    }
+
+    /** See {@link Bandwidth}: {@code batches} batches of back-to-back commands, each batch at least ~2 ms of work. */
+    static Bandwidth bandwidth(String backend, long n, int batches) {
+        Drivers.Spec spec = Drivers.parseSpec(backend);
+        Kernel k = RULE.kernel();
+        long bytes = n * Float.BYTES;
+        try (DeviceContext ctx = Drivers.get(spec.driver()).open(spec.index()); Arena arena = Arena.ofConfined()) {
+            MemorySegment zeros = arena.allocate(Math.max(1, bytes), 64).asSlice(0, bytes); // defined values: no NaN or subnormal slow paths
+            DeviceBuffer src = ctx.allocate("copy-src", bytes), dst = ctx.allocate("copy-dst", bytes);
+            ctx.copyIn(src, 0, zeros, true);
+            List<DeviceBuffer> bufs = new java.util.ArrayList<>();
+            for (String input : k.inputs()) {
+                DeviceBuffer b = ctx.allocate(input, bytes);
+                ctx.copyIn(b, 0, zeros, true);
+                bufs.add(b);
+            }
+            CompiledKernel ck = ctx.compile(k, Mode.EXACT);
+            float[] scalars = RULE.scalars(2, RULE.defaults());
+            Runnable copy = () -> ctx.copy(src, 0, dst, 0, bytes);
+            Runnable kernel = () -> ctx.launch(ck, n, bufs, scalars);
+            // Batch size from one timed command of the slower kind, so each batch holds ~2 ms of device work.
+            timeBatch(ctx, kernel, 3);
+            timeBatch(ctx, copy, 3); // first uses are slow (lazy binding, first touch of the memory)
+            long one = Math.max(timeBatch(ctx, kernel, 1), timeBatch(ctx, copy, 1));
+            int perBatch = (int) Math.max(1, Math.min(1000, 2_000_000 / Math.max(1, one)));
+            long[] copyWall = new long[batches], kernelWall = new long[batches], copyEvent = new long[batches],
+                    kernelEvent = new long[batches];
+            for (int pass = 0; pass < 2; pass++) { // the first pass warms clocks and caches up
+                for (int b = 0; b < batches; b++) {
+                    copyWall[b] = timeBatch(ctx, copy, perBatch);
+                    kernelWall[b] = timeBatch(ctx, kernel, perBatch);
+                }
+            }
+            ctx.profile(true);
+            for (int b = 0; b < batches; b++) {
+                timeBatch(ctx, copy, perBatch);
+                copyEvent[b] = ctx.drainTimes().copyInNanos() / perBatch;
+                timeBatch(ctx, kernel, perBatch);
+                kernelEvent[b] = ctx.drainTimes().kernelNanos() / perBatch;
+            }
+            ctx.profile(false);
+            double cE = median(copyEvent), cW = median(copyWall) / perBatch, kE = median(kernelEvent), kW = median(kernelWall) / perBatch;
+            double copyGBps = 2.0 * bytes / cE, kernelGBps = (double) k.bytesPerElement() * n / kE;
+            return new Bandwidth(n, batches, perBatch, cE, cW, copyGBps, 2.0 * bytes / cW, kE, kW, kernelGBps,
+                    (double) k.bytesPerElement() * n / kW, kernelGBps / copyGBps);
+        }
+    }
+
+    /** Wall time of {@code count} back-to-back commands and one finish. */
+    private static long timeBatch(DeviceContext ctx, Runnable command, int count) {
+        ctx.finish();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < count; i++) command.run();
+        ctx.finish();
+        return System.nanoTime() - t0;
     }
 
     /** The driver's own latencies with the bare {@link DeviceContext}: what no runtime on top can remove. */

@@ -14,6 +14,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -58,6 +59,13 @@ public final class DeviceBenchCommand implements Callable<Integer> {
     @Option(names = "--cold-start", description = "Only time this process's first step (what each child process runs) and exit.")
     boolean coldStartOnly;
 
+    @Option(names = "--resnet50", description = "Also time ResNet-50's 161 parameter tensors (25,557,032 floats) packed into one launch.")
+    boolean resnet50;
+
+    @Option(names = "--bandwidth-elements", description = "Elements for the device's own bandwidth (device-to-device copy, bare NAG kernel); "
+            + "0 skips it. Default: the largest of --sizes.", defaultValue = "-1")
+    long bandwidthElements;
+
     @Option(names = "--json", description = "Also write the results as JSON to this file.")
     File json;
 
@@ -85,34 +93,48 @@ public final class DeviceBenchCommand implements Callable<Integer> {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("benchmark", "bench-device");
         doc.put("backend", backend);
+        Drivers.Spec spec = Drivers.parseSpec(backend);
+        var devices = Drivers.get(spec.driver()).devices();
+        if (spec.index() >= devices.size()) {
+            throw new IllegalArgumentException("no device " + backend + ": " + spec.driver() + " has " + devices.size() + " device(s)");
+        }
+        doc.put("device", devices.get(spec.index()));
         doc.put("kernel", "nag");
         doc.put("bytesPerElement", DeviceBench.RULE.kernel().bytesPerElement());
         doc.put("processors", Runtime.getRuntime().availableProcessors());
         doc.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
-        System.out.println("# NAG, resident state, DeviceOptimizer on " + backend + "; wall time with the profiler off, device"
-                + " times (OpenCL events: update copy-in + kernel) from a second run with it on; times in µs");
-        System.out.println(String.format(Locale.ROOT, "%10s %6s %10s %10s %10s %10s %10s %10s %9s %9s %9s %9s %9s",
-                "elements", "steps", "wall-med", "wall-p90", "copy-in", "kernel", "overhead", "ovh-prof", "kern-GB/s",
-                "step-GB/s", "probe-GB/s", "probe1t-GB/s", "kern/probe"));
+        System.out.println("# NAG, resident state, DeviceOptimizer on " + backend + " (" + devices.get(spec.index()).name() + "); wall time with the profiler off, device"
+                + " times (driver events: update copy-in + kernel) from a second run with it on; times in µs");
+        System.out.println("# resident: the updates already on the device (step(DeviceBuffer)): one launch and one wait per step");
+        System.out.println(String.format(Locale.ROOT, "%10s %10s %6s %10s %10s %10s %10s %10s %10s %10s %9s %9s %9s %9s %9s",
+                "params", "elements", "steps", "wall-med", "wall-p90", "resident", "copy-in", "kernel", "overhead", "ovh-prof",
+                "kern-GB/s", "step-GB/s", "probe-GB/s", "probe1t-GB/s", "kern/probe"));
         List<DeviceBench.Row> rows = new ArrayList<>();
-        String device = null;
         for (long size : n) {
             int s = size <= SMALL ? steps : bigSteps;
-            DeviceBench.Row r = DeviceBench.measure(backend, size, Math.max(10, s / 3), warmupSeconds, s, probeSeconds);
-            rows.add(r);
-            System.out.println(String.format(Locale.ROOT, "%10d %6d %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f %9.2f %9.2f %9.2f %9.2f %9.2f",
-                    r.elements(), r.steps(), r.wallMedianNs() / 1e3, r.wallP90Ns() / 1e3, r.copyInMedianNs() / 1e3,
-                    r.kernelMedianNs() / 1e3, r.hostOverheadNs() / 1e3, r.hostOverheadProfiledMedianNs() / 1e3,
-                    r.kernelGBps(), r.stepGBps(), r.probeGBps(), r.probe1tGBps(), r.kernelVsProbe()));
-            System.out.flush();
+            print(DeviceBench.measure(backend, size, Math.max(10, s / 3), warmupSeconds, s, probeSeconds), rows);
         }
+        if (resnet50) print(DeviceBench.measureResNet50(backend, Math.max(10, bigSteps / 3), warmupSeconds, bigSteps, probeSeconds), rows);
         doc.put("rows", rows);
+
+        long bwN = bandwidthElements < 0 ? Arrays.stream(n).max().orElse(0) : bandwidthElements;
+        DeviceBench.Bandwidth bw = null;
+        if (bwN > 0) {
+            bw = DeviceBench.bandwidth(backend, bwN, 10);
+            doc.put("bandwidth", bw);
+            System.out.println(String.format(Locale.ROOT, "# device bandwidth at %d elements (driver events; wall clock over batches of %d):"
+                            + " device-to-device copy %.1f GB/s (%.1f), bare NAG kernel %.1f GB/s (%.1f): kernel/copy %.3f",
+                    bw.elements(), bw.perBatch(), bw.copyGBps(), bw.copyWallGBps(), bw.kernelGBps(), bw.kernelWallGBps(), bw.kernelVsCopy()));
+        }
+        Map<String, Object> targets = targets(rows, bw);
+        doc.put("targets", targets);
+        for (var e : targets.entrySet()) System.out.println("# target " + e.getKey() + ": " + e.getValue());
 
         long floorN = n[0] <= SMALL ? n[0] : 1024;
         DeviceBench.Floor f = DeviceBench.floor(backend, floorN, Math.max(3, Math.min(steps, 3000)), warmupSeconds);
         doc.put("floor", f);
-        System.out.println(String.format(Locale.ROOT, "# driver floor (bare DeviceContext, no nag4j runtime, n=%d, µs median): clFinish on an empty queue %.1f;"
-                        + " 4 KiB blocking write %.1f; 4 KiB write + clFinish %.1f; launch + clFinish %.1f; write + launch + clFinish %.1f; launch + clFinish with events (profiling) %.1f",
+        System.out.println(String.format(Locale.ROOT, "# driver floor (bare DeviceContext, no nag4j runtime, n=%d, µs median): finish on an empty queue %.1f;"
+                        + " 4 KiB blocking write %.1f; 4 KiB write + finish %.1f; launch + finish %.1f; write + launch + finish %.1f; launch + finish with events (profiling) %.1f",
                 f.elements(), f.finishEmptyNs() / 1e3, f.write4kBlockingNs() / 1e3, f.write4kThenFinishNs() / 1e3,
                 f.launchThenFinishNs() / 1e3, f.writeLaunchFinishNs() / 1e3, f.launchThenFinishProfiledNs() / 1e3));
 
@@ -125,6 +147,43 @@ public final class DeviceBenchCommand implements Callable<Integer> {
             System.out.println("# wrote " + json);
         }
         return 0;
+    }
+
+    private static void print(DeviceBench.Row r, List<DeviceBench.Row> rows) {
+        rows.add(r);
+        System.out.println(String.format(Locale.ROOT, "%10s %10d %6d %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f %9.2f %9.2f %9.2f %9.2f %9.2f",
+                r.paramSet().startsWith("w[") ? r.tensors() + "x" : r.paramSet(), r.elements(), r.steps(), r.wallMedianNs() / 1e3,
+                r.wallP90Ns() / 1e3, r.residentWallMedianNs() / 1e3, r.copyInMedianNs() / 1e3, r.kernelMedianNs() / 1e3,
+                r.hostOverheadNs() / 1e3, r.hostOverheadProfiledMedianNs() / 1e3, r.kernelGBps(), r.stepGBps(), r.probeGBps(),
+                r.probe1tGBps(), r.kernelVsProbe()));
+        System.out.flush();
+    }
+
+    /**
+     * Issue 5's speed targets, each with the measured figure, the target and whether it is met
+     * (or why it cannot be judged from this run): NAG at 64M elements (kernel, resident state) at
+     * 90% of the device-to-device copy bandwidth, a resident step at 1024 elements within 10 µs,
+     * ResNet-50's ParamSet in one launch at 85%.
+     */
+    static Map<String, Object> targets(List<DeviceBench.Row> rows, DeviceBench.Bandwidth bw) {
+        Map<String, Object> t = new LinkedHashMap<>();
+        DeviceBench.Row big = rows.stream().filter(r -> r.paramSet().startsWith("w[") && r.elements() == 64L << 20).findFirst().orElse(null);
+        DeviceBench.Row small = rows.stream().filter(r -> r.paramSet().startsWith("w[") && r.elements() == 1024).findFirst().orElse(null);
+        DeviceBench.Row resnet = rows.stream().filter(r -> r.paramSet().equals("resnet50")).findFirst().orElse(null);
+        t.put("nag64M", big == null || bw == null ? "not measured (needs --sizes with 64M and the bandwidth run)"
+                : judge(big.kernelGBps() / bw.copyGBps(), 0.90, true, "kernel %.1f GB/s / copy %.1f GB/s".formatted(big.kernelGBps(), bw.copyGBps())));
+        t.put("step1024", small == null ? "not measured (needs --sizes with 1024)"
+                : judge(small.residentWallMedianNs() / 1e3, 10, false, "µs per resident step (launch + wait); with the update sent from the host %.1f µs"
+                        .formatted(small.wallMedianNs() / 1e3)));
+        t.put("resnet50", resnet == null || bw == null ? "not measured (needs --resnet50 and the bandwidth run)"
+                : judge(resnet.kernelGBps() / bw.copyGBps(), 0.85, true, "kernel %.1f GB/s / copy %.1f GB/s, %d tensors in one launch"
+                        .formatted(resnet.kernelGBps(), bw.copyGBps(), resnet.tensors())));
+        return t;
+    }
+
+    private static String judge(double value, double target, boolean atLeast, String what) {
+        boolean met = atLeast ? value >= target : value <= target;
+        return String.format(Locale.ROOT, "%.3f (%s %s) %s: %s", value, atLeast ? ">=" : "<=", target, met ? "MET" : "MISSED", what);
     }
 
     /** Runs {@code bench-device --cold-start} as a child twice with one fresh cache directory: empty, then warm. */
