@@ -45,6 +45,8 @@ public final class TaskGraph {
     /**
      * Declares buffer {@code bufferName}, sized as {@code hostData}, copied in from it on the first
      * execution only or on every execution ({@link TransferMode#UNDER_DEMAND} is for reading back).
+     * {@code hostData} must stay alive until every plan running this graph is closed: plans read it
+     * at each execution, and page-lock EVERY_EXECUTION sources with the driver (CUDA) until they close.
      */
     public TaskGraph transferToDevice(TransferMode mode, String bufferName, MemorySegment hostData) {
         Objects.requireNonNull(mode, "transfer mode");

@@ -36,18 +36,27 @@ public final class Cuda {
     public static final int JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4;
     public static final int JIT_ERROR_LOG_BUFFER = 5;
     public static final int JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
-    // cuMemHostAlloc flags
+    public static final int JIT_LOG_VERBOSE = 12;
+    // cuMemHostAlloc and cuMemHostRegister flags (the same bit, two names in cuda.h)
     public static final int MEMHOSTALLOC_PORTABLE = 0x01;
-    // CUresult values the drivers turn into "no device"
+    public static final int MEMHOSTREGISTER_PORTABLE = 0x01;
+    // cuStreamCreate: no implicit synchronization with the legacy NULL stream other libraries may use
+    public static final int STREAM_NON_BLOCKING = 0x01;
+    // CUresult values of cuInit that mean "no usable driver" (35 is the runtime API's cudaErrorInsufficientDriver,
+    // not a driver result): a stub library, a kernel module and user library of different versions, a
+    // forward-compatibility package the device cannot use, or the OS refusing (missing device nodes).
     public static final int ERROR_NO_DEVICE = 100;
-    public static final int ERROR_INSUFFICIENT_DRIVER = 35;
     public static final int ERROR_STUB_LIBRARY = 34;
+    public static final int ERROR_OPERATING_SYSTEM = 304;
+    public static final int ERROR_SYSTEM_DRIVER_MISMATCH = 803;
+    public static final int ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE = 804;
 
     /** Names of common results, for when {@code cuGetErrorName} itself does not know one. */
     static final Map<Integer, String> KNOWN_ERRORS = Map.ofEntries(
             Map.entry(0, "CUDA_SUCCESS"), Map.entry(1, "CUDA_ERROR_INVALID_VALUE"), Map.entry(2, "CUDA_ERROR_OUT_OF_MEMORY"),
             Map.entry(3, "CUDA_ERROR_NOT_INITIALIZED"), Map.entry(4, "CUDA_ERROR_DEINITIALIZED"),
-            Map.entry(34, "CUDA_ERROR_STUB_LIBRARY"), Map.entry(35, "CUDA_ERROR_INSUFFICIENT_DRIVER"),
+            Map.entry(34, "CUDA_ERROR_STUB_LIBRARY"), Map.entry(304, "CUDA_ERROR_OPERATING_SYSTEM"),
+            Map.entry(803, "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH"), Map.entry(804, "CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE"),
             Map.entry(46, "CUDA_ERROR_DEVICE_UNAVAILABLE"), Map.entry(100, "CUDA_ERROR_NO_DEVICE"),
             Map.entry(101, "CUDA_ERROR_INVALID_DEVICE"), Map.entry(200, "CUDA_ERROR_INVALID_IMAGE"),
             Map.entry(201, "CUDA_ERROR_INVALID_CONTEXT"), Map.entry(209, "CUDA_ERROR_NO_BINARY_FOR_GPU"),
@@ -253,8 +262,8 @@ public final class Cuda {
             // One byte more than the driver is told, still zero: a full log is still NUL-terminated.
             MemorySegment errLog = a.allocate(logSize + 1);
             MemorySegment infoLog = a.allocate(logSize + 1);
-            MemorySegment opts = a.allocate(JAVA_INT, 4);
-            MemorySegment vals = a.allocate(ADDRESS, 4);
+            MemorySegment opts = a.allocate(JAVA_INT, 5);
+            MemorySegment vals = a.allocate(ADDRESS, 5);
             opts.setAtIndex(JAVA_INT, 0, JIT_ERROR_LOG_BUFFER);
             vals.setAtIndex(ADDRESS, 0, errLog);
             opts.setAtIndex(JAVA_INT, 1, JIT_ERROR_LOG_BUFFER_SIZE_BYTES);
@@ -263,8 +272,10 @@ public final class Cuda {
             vals.setAtIndex(ADDRESS, 2, infoLog);
             opts.setAtIndex(JAVA_INT, 3, JIT_INFO_LOG_BUFFER_SIZE_BYTES);
             vals.setAtIndex(ADDRESS, 3, MemorySegment.ofAddress(logSize));
+            opts.setAtIndex(JAVA_INT, 4, JIT_LOG_VERBOSE); // registers and spills in the info log
+            vals.setAtIndex(ADDRESS, 4, MemorySegment.ofAddress(1));
             MemorySegment out = a.allocate(ADDRESS);
-            int rc = (int) cuModuleLoadDataEx.invokeExact(out, image, 4, opts, vals);
+            int rc = (int) cuModuleLoadDataEx.invokeExact(out, image, 5, opts, vals);
             return new ModuleLoad(rc == 0 ? out.get(ADDRESS, 0) : MemorySegment.NULL, rc,
                     errLog.getString(0).strip(), infoLog.getString(0).strip());
         } catch (Throwable t) { throw rethrow(t); }

@@ -66,7 +66,7 @@ public final class CudaContext implements DeviceContext {
         MemorySegment s;
         try {
             cu.ctxSetCurrent(ctx);
-            s = cu.streamCreate(0);
+            s = cu.streamCreate(Cuda.STREAM_NON_BLOCKING);
         } catch (RuntimeException e) {
             cu.primaryCtxRelease(device);
             throw e;
@@ -121,7 +121,7 @@ public final class CudaContext implements DeviceContext {
     public HostRegistration registerHost(MemorySegment seg) {
         if (!seg.isNative() || seg.byteSize() == 0) throw new IllegalArgumentException("only non-empty native memory can be page-locked");
         open();
-        cu.memHostRegister(seg, seg.byteSize(), Cuda.MEMHOSTALLOC_PORTABLE);
+        cu.memHostRegister(seg, seg.byteSize(), Cuda.MEMHOSTREGISTER_PORTABLE);
         HostRegistration r = new HostRegistration(this, seg);
         registered.add(r);
         return r;
@@ -143,6 +143,7 @@ public final class CudaContext implements DeviceContext {
         public void close() {
             if (owner.closed || !owner.registered.remove(this)) return;
             owner.open();
+            owner.finish(); // an asynchronous copy may still be reading it
             owner.cu.memHostUnregister(segment);
         }
     }

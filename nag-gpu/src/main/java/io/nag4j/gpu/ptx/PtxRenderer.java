@@ -148,7 +148,7 @@ public final class PtxRenderer {
             for (int in = 0; in < addr.length; in++) {
                 if (!read[in] && !written[in]) continue;
                 String ptr = regs.rd(), a = regs.rd();
-                line("ld.param.u64 " + ptr + ", [p_in" + in + "];  // " + k.inputs().get(in));
+                line("ld.param.u64 " + ptr + ", [p_in" + in + "];  // " + comment(k.inputs().get(in)));
                 line("cvta.to.global.u64 " + ptr + ", " + ptr + ";");
                 line("add.s64 " + a + ", " + ptr + ", " + off + ";");
                 addr[in] = a;
@@ -161,7 +161,7 @@ public final class PtxRenderer {
             for (int s = 0; s < scalarReg.length; s++) {
                 if (!scalarUsed[s]) continue;
                 scalarReg[s] = regs.f();
-                line("ld.param.f32 " + scalarReg[s] + ", [p_s" + s + "];  // " + k.scalars().get(s));
+                line("ld.param.f32 " + scalarReg[s] + ", [p_s" + s + "];  // " + comment(k.scalars().get(s)));
             }
 
             for (Eqn e : k.eqns()) {
@@ -174,11 +174,11 @@ public final class PtxRenderer {
             for (int o = 0; o < outRegs.length; o++) outRegs[o] = reg(k.outputs().get(o).value());
             for (int o = 0; o < outRegs.length; o++) {
                 int in = k.outputs().get(o).input();
-                line("st.global.f32 [" + addr[in] + "], " + outRegs[o] + ";  // " + k.inputs().get(in));
+                line("st.global.f32 [" + addr[in] + "], " + outRegs[o] + ";  // " + comment(k.inputs().get(in)));
             }
 
             StringBuilder sb = new StringBuilder();
-            sb.append("// nag4j PTX for kernel '").append(k.name().replaceAll("[^\\x20-\\x7e]", "?")).append("', mode ").append(mode)
+            sb.append("// nag4j PTX for kernel '").append(comment(k.name())).append("', mode ").append(mode)
                     .append(", IR sha256 ").append(k.hash()).append('\n');
             sb.append("// .version 7.0 + .target sm_75: the oldest pair ptxas 13 assembles; drivers JIT it for sm_80/sm_90+.\n");
             sb.append(".version ").append(PTX_VERSION).append('\n');
@@ -270,4 +270,7 @@ public final class PtxRenderer {
             };
         }
     }
+
+    /** A name safe inside a {@code //} comment: a newline or other control character would end it early. */
+    private static String comment(String name) { return name.replaceAll("[^\\x20-\\x7e]", "?"); }
 }

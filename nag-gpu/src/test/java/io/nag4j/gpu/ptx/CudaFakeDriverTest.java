@@ -87,4 +87,22 @@ class CudaFakeDriverTest {
             assertEquals(before, FakeCuda.registered(), "closing the optimizer unregisters what it pinned");
         }
     }
+
+    @Test
+    void aDriverThatIsThereButUnusableIsUnavailableNamingWhyAndNoGpuIsNoDevices() {
+        try {
+            for (int rc : new int[] {34, 304, 803, 804}) {
+                FakeCuda.setInitResult(rc);
+                var e = assertThrows(io.nag4j.gpu.device.DeviceUnavailableException.class, () -> FakeCuda.driver().devices());
+                assertTrue(e.getMessage().contains("cuInit returned FAKE_ERROR_" + rc + " (" + rc + ")"), e.getMessage());
+            }
+            FakeCuda.setInitResult(100); // CUDA_ERROR_NO_DEVICE: a driver without a GPU
+            assertEquals(List.of(), FakeCuda.driver().devices());
+            FakeCuda.setInitResult(2);   // anything else is an error of its own
+            var e = assertThrows(CudaException.class, () -> FakeCuda.driver().devices());
+            assertEquals(2, e.code());
+        } finally {
+            FakeCuda.setInitResult(0);
+        }
+    }
 }

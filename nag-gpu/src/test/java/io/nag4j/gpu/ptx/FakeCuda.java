@@ -74,6 +74,17 @@ final class FakeCuda {
     /** Host ranges the stub holds as registered ({@code cuMemHostRegister}, not yet unregistered). */
     static int registered() { return (int) call("fake_registered", FunctionDescriptor.of(ValueLayout.JAVA_INT)); }
 
+    /** Makes the stub's {@code cuInit} return {@code rc} (0: succeed again). */
+    static void setInitResult(int rc) {
+        MethodHandle h = Linker.nativeLinker().downcallHandle(SymbolLookup.libraryLookup(library(), Arena.global())
+                .find("fake_set_init_result").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+        try {
+            h.invoke(rc);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
     private static Object call(String name, FunctionDescriptor fd) {
         MethodHandle h = Linker.nativeLinker().downcallHandle(
                 SymbolLookup.libraryLookup(library(), Arena.global()).find(name).orElseThrow(), fd);

@@ -42,4 +42,18 @@ class PtxasTest {
                 () -> Ptxas.assemble(ptxas, bad, "sm_90", "broken nag"));
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("subtract.rn.f32"), e.getMessage());
     }
+
+    @org.junit.jupiter.api.Test
+    void namesWithNewlinesStayInsideTheirComments() {
+        // Kernel names, inputs and scalars are not validated by the IR: a newline in one would end its
+        // '//' comment and leave the rest as PTX text.
+        Path ptxas = Ptxas.require();
+        io.nag4j.core.ir.Kernel k = new io.nag4j.core.ir.Kernel("odd\nname", List.of("param\n.global", "upd\r\nate"), List.of("eta\n}"),
+                List.of(new io.nag4j.core.ir.Eqn(0, io.nag4j.core.ir.Op.MUL, List.of(new io.nag4j.core.ir.Operand.Input(1),
+                        new io.nag4j.core.ir.Operand.Scalar(0))),
+                        new io.nag4j.core.ir.Eqn(1, io.nag4j.core.ir.Op.SUB, List.of(new io.nag4j.core.ir.Operand.Input(0),
+                                new io.nag4j.core.ir.Operand.Var(0)))),
+                List.of(new Kernel.Output(0, new io.nag4j.core.ir.Operand.Var(1))));
+        for (Mode mode : Mode.values()) Ptxas.assemble(ptxas, PtxRenderer.render(k, mode), "sm_90", "names with newlines, " + mode);
+    }
 }

@@ -17,7 +17,9 @@ CUresult cuGetErrorName(CUresult e, const char **s) {
     if (e >= 900) { *s = NULL; return 1; }
     snprintf(buf, 64, "FAKE_ERROR_%d", e); *s = buf; return 0;
 }
-CUresult cuInit(unsigned f) { verbose = getenv("FAKE_CUDA_VERBOSE") != NULL; return f == 0 ? 0 : 1; }
+static CUresult initResult = 0; // what cuInit returns, set by tests: a driver that is there but unusable
+void fake_set_init_result(int rc) { initResult = rc; }
+CUresult cuInit(unsigned f) { verbose = getenv("FAKE_CUDA_VERBOSE") != NULL; return f != 0 ? 1 : initResult; }
 CUresult cuDriverGetVersion(int *v) { *v = 12080; return 0; }
 CUresult cuDeviceGetCount(int *c) { *c = 1; return 0; }
 CUresult cuDeviceGet(int *d, int o) { if (o != 0) return 101; *d = 0; return 0; }
@@ -39,6 +41,8 @@ CUresult cuModuleLoadDataEx(void **m, const void *image, unsigned n, int *opts, 
             case 4: infoN = (size_t)vals[i]; break;
             case 5: err = vals[i]; break;
             case 6: errN = (size_t)vals[i]; break;
+            case 12: if ((size_t)vals[i] > 1) return 1; break; // CU_JIT_LOG_VERBOSE: an int, 0 or 1
+            default: return 1; // an option the stand-in does not know: the test should learn of it
         }
     }
     if (strstr(image, "FAKE_JIT_FAIL")) { if (err && errN > 20) snprintf(err, errN, "fake ptxas error: line 1"); return 218; }
@@ -80,7 +84,7 @@ CUresult cuMemHostUnregister(void *p) {
   return 713;
 }
 int fake_registered(void) { return nregs; }
-CUresult cuStreamCreate(void **s, unsigned f) { *s = malloc(1); live++; return 0; }
+CUresult cuStreamCreate(void **s, unsigned f) { if (f > 1) return 1; *s = malloc(1); live++; return 0; }
 CUresult cuStreamDestroy_v2(void *s) { free(s); live--; if (verbose) fprintf(stderr, "fake: live allocations after stream destroy %ld\n", live); return 0; }
 CUresult cuStreamSynchronize(void *s) { return s ? 0 : 400; }
 CUresult cuEventCreate(void **e, unsigned f) { *e = malloc(8); live++; return 0; }
