@@ -68,6 +68,8 @@ exec "$d/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incu
   --disable-banner "$@" 2> >(grep -v '^WARNING: Using incubator modules' >&2)
 EOS
 chmod +x .dist/nag4j .dist/junit
+# What was packed (the GPU machine's copy of the tree has no .git): check.sh prints this.
+echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- nag-core nag-gpu nag-bench pom.xml || echo '+uncommitted') $(git rev-parse --abbrev-ref HEAD), packed $(date -u '+%Y-%m-%d %H:%M UTC')" > .dist/VERSION
 # The carry limit (64 MiB) covers the working tree that travels with .dist.
 .dist/jre/bin/java -version >/dev/null 2>&1 || { echo "pack.sh: the packed runtime does not start" >&2; exit 1; }
 size=$(du -sb .dist | cut -f1)
