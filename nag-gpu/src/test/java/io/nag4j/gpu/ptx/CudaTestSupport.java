@@ -32,10 +32,16 @@ final class CudaTestSupport {
 
     /** Device 0, or the test is skipped (failed when NAG4J_REQUIRE_CUDA=1) with why there is none. */
     static CudaContext openDevice0() {
+        return driverOrSkip().open(0);
+    }
+
+    /** The real driver with at least one device, or the test is skipped (failed when NAG4J_REQUIRE_CUDA=1). */
+    static CudaDriver driverOrSkip() {
         String why;
         try {
-            List<DeviceInfo> devices = new CudaDriver().devices();
-            if (!devices.isEmpty()) return new CudaDriver().open(0);
+            CudaDriver driver = new CudaDriver();
+            List<DeviceInfo> devices = driver.devices();
+            if (!devices.isEmpty()) return driver;
             why = "the CUDA driver reports no device";
         } catch (DeviceUnavailableException e) {
             why = e.getMessage();
