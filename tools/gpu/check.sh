@@ -251,11 +251,13 @@ part_bench() {
   [ -n "$PY" ] && [ -s "$OUT/bench-$TAG.json" ] && s=$("$PY" - "$OUT/bench-$TAG.json" <<'EOP'
 import json, sys
 d = json.load(open(sys.argv[1]))
-parts = ["n=%d: wall %.1f us, kernel %.1f GB/s, step %.1f GB/s" % (r["elements"], r["wallMedianNs"] / 1e3,
-         r.get("kernelGBps", 0), r.get("stepGBps", 0)) for r in d.get("rows", [])]
-for k, v in d.items():
-    if "resnet" in k.lower():
-        parts.append("%s: %s" % (k, json.dumps(v)[:200]))
+parts = ["%s n=%d: wall %.1f us, resident %.1f us, kernel %.1f GB/s" % (r.get("paramSet", ""), r["elements"],
+         r["wallMedianNs"] / 1e3, r.get("residentWallMedianNs", 0) / 1e3, r.get("kernelGBps", 0)) for r in d.get("rows", [])]
+bw = d.get("bandwidth")
+if bw:
+    parts.append("d2d copy %.1f GB/s, bare kernel %.1f GB/s at n=%d" % (bw["copyGBps"], bw["kernelGBps"], bw["elements"]))
+for k, v in (d.get("targets") or {}).items():
+    parts.append("target %s: %s" % (k, v))
 print("; ".join(parts))
 EOP
 )

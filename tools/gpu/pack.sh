@@ -40,10 +40,33 @@ mkdir -p .dist/lib .dist/test .dist/shared/golden .dist/shared/seed
 if command -v strip >/dev/null; then strip --strip-unneeded .dist/jre/lib/server/libjvm.so; fi
 cp nag-bench/target/lib/*.jar .dist/lib/
 "$JAVA_HOME/bin/jar" cf .dist/lib/nag-bench.jar -C nag-bench/target/classes .
+# NVIDIA's OpenCL on a machine without an ICD loader (containers often have libnvidia-opencl.so.1
+# but neither libOpenCL.so.1 nor /etc/OpenCL/vendors): the ocl-icd loader from this machine
+# (needs only libc) and a vendors directory naming NVIDIA's library. opencl-env.sh uses them only
+# where the machine lacks its own.
+mkdir -p .dist/native .dist/opencl-vendors
+loader=$(ldconfig -p 2>/dev/null | awk '/libOpenCL\.so\.1 .*x86-64/ {print $NF; exit}')
+[ -n "$loader" ] && cp -L "$loader" .dist/native/libOpenCL.so.1 || echo "pack.sh: no libOpenCL.so.1 here to pack (apt-get install ocl-icd-libopencl1)" >&2
+echo "libnvidia-opencl.so.1" > .dist/opencl-vendors/nvidia.icd
+cat > .dist/opencl-env.sh <<'EOS'
+# Sourced by .dist/nag4j and .dist/junit with $d set: fills the array nag4j_cl with the JVM option
+# naming the packed OpenCL loader when the machine has none, and points OCL_ICD_VENDORS at the
+# packed vendors directory when the machine has no vendors directory but has NVIDIA's library.
+nag4j_cl=()
+nag4j_ldcache() { { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q "$1"; }
+if ! nag4j_ldcache 'libOpenCL\.so\.1 ' && [ -f "$d/native/libOpenCL.so.1" ]; then
+  nag4j_cl=(-Dnag4j.opencl.library="$d/native/libOpenCL.so.1")
+fi
+if [ -z "${OCL_ICD_VENDORS:-}" ] && ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1 \
+   && { nag4j_ldcache 'libnvidia-opencl\.so\.1 ' || [ -n "${LD_LIBRARY_PATH:-}" ]; }; then
+  export OCL_ICD_VENDORS="$d/opencl-vendors"
+fi
+EOS
 cat > .dist/nag4j <<'EOS'
 #!/usr/bin/env bash
 d="$(cd "$(dirname "$0")" && pwd)"
-exec "$d/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -XX:+UseParallelGC \
+. "$d/opencl-env.sh"
+exec "$d/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -XX:+UseParallelGC "${nag4j_cl[@]}" \
   -cp "$d/lib/*" io.nag4j.bench.cli.Main "$@" 2> >(grep -v '^WARNING: Using incubator modules' >&2)
 EOS
 
@@ -62,7 +85,8 @@ cp "$shared/seed/nag_seed.py" .dist/shared/seed/
 cat > .dist/junit <<'EOS'
 #!/usr/bin/env bash
 d="$(cd "$(dirname "$0")" && pwd)"
-exec "$d/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx4g \
+. "$d/opencl-env.sh"
+exec "$d/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx4g "${nag4j_cl[@]}" \
   -Dnag4j.root="$d/root" -jar "$d/test/junit-platform-console-standalone.jar" execute \
   --class-path "$d/test/nag-gpu-tests.jar:$d/test/nag-core-tests.jar:$(printf '%s:' "$d"/lib/*.jar)" \
   --disable-banner "$@" 2> >(grep -v '^WARNING: Using incubator modules' >&2)

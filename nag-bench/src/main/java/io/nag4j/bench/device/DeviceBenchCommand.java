@@ -63,7 +63,7 @@ public final class DeviceBenchCommand implements Callable<Integer> {
     boolean resnet50;
 
     @Option(names = "--bandwidth-elements", description = "Elements for the device's own bandwidth (device-to-device copy, bare NAG kernel); "
-            + "0 skips it. Default: the largest of --sizes.", defaultValue = "-1")
+            + "0 skips it. Default: the largest working set of the run (--sizes, and ResNet-50's with --resnet50).", defaultValue = "-1")
     long bandwidthElements;
 
     @Option(names = "--json", description = "Also write the results as JSON to this file.")
@@ -117,7 +117,9 @@ public final class DeviceBenchCommand implements Callable<Integer> {
         if (resnet50) print(DeviceBench.measureResNet50(backend, Math.max(10, bigSteps / 3), warmupSeconds, bigSteps, probeSeconds), rows);
         doc.put("rows", rows);
 
-        long bwN = bandwidthElements < 0 ? Arrays.stream(n).max().orElse(0) : bandwidthElements;
+        // The yardstick at the largest working set of the run: small sizes would measure caches, not memory.
+        long bwN = bandwidthElements >= 0 ? bandwidthElements
+                : Math.max(Arrays.stream(n).max().orElse(0), resnet50 ? ResNet50.elements() : 0);
         DeviceBench.Bandwidth bw = null;
         if (bwN > 0) {
             bw = DeviceBench.bandwidth(backend, bwN, 10);
