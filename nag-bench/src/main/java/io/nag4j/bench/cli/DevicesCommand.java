@@ -38,6 +38,10 @@ public final class DevicesCommand implements Callable<Integer> {
             } catch (DeviceUnavailableException e) {
                 out.printf("%-12s unavailable: %s%n", name, e.getMessage());
                 continue;
+            } catch (RuntimeException e) {
+                // One driver failing (a half-installed ICD, a CUDA error) must not hide the others' devices.
+                out.printf("%-12s error: %s%n", name, e.getMessage());
+                continue;
             }
             if (devices.isEmpty()) out.printf("%-12s no devices%n", name);
             for (DeviceInfo d : devices) out.printf("%-12s %s%n", d.spec(), describe(d));

@@ -54,7 +54,7 @@ final class DeviceBench {
      */
     record Bandwidth(long elements, int batches, int perBatch, double copyEventNs, double copyWallNs, double copyGBps,
                      double copyWallGBps, double kernelEventNs, double kernelWallNs, double kernelGBps, double kernelWallGBps,
-                     double kernelVsCopy) {}
+                     double kernelVsCopy, String kernelCompileLog) {}
 
     /** PoCL's (the driver's) own per-command latency, measured with the bare DeviceContext: no nag4j runtime on top. */
     record Floor(long elements, int reps, double finishEmptyNs, double write4kBlockingNs, double write4kThenFinishNs,
@@ -238,7 +238,7 @@ final class DeviceBench {
             double cE = median(copyEvent), cW = median(copyWall) / perBatch, kE = median(kernelEvent), kW = median(kernelWall) / perBatch;
             double copyGBps = 2.0 * bytes / cE, kernelGBps = (double) k.bytesPerElement() * n / kE;
             return new Bandwidth(n, batches, perBatch, cE, cW, copyGBps, 2.0 * bytes / cW, kE, kW, kernelGBps,
-                    (double) k.bytesPerElement() * n / kW, kernelGBps / copyGBps);
+                    (double) k.bytesPerElement() * n / kW, kernelGBps / copyGBps, ck.compileLog());
         }
     }
 

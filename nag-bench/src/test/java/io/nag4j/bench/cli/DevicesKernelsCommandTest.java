@@ -53,6 +53,14 @@ class DevicesKernelsCommandTest {
         DeviceInfo flushing = new DeviceInfo("stub", 1, "Stub FTZ", "Stub Inc", "Stub 1.2", 1L << 30, 2, false, true);
         Drivers.register("stub", () -> new ListingDriver("stub", List.of(good, flushing), null));
         Drivers.register("gone", () -> new ListingDriver("gone", List.of(), "libGone.so.1: cannot open shared object file"));
+        // A driver failing with an error of its own (a half-installed ICD) comes before "stub": it must not hide it.
+        Drivers.register("broken", () -> new Driver() {
+            @Override public String name() { return "broken"; }
+            @Override public List<DeviceInfo> devices() { throw new IllegalStateException("clGetDeviceIDs failed: CL_INVALID_VALUE (-30)"); }
+            @Override public DeviceContext open(int index) { throw new IllegalStateException("broken"); }
+        });
+        Drivers.unregister("stub");
+        Drivers.register("stub", () -> new ListingDriver("stub", List.of(good, flushing), null));
         try {
             Run r = run("devices");
             assertEquals(0, r.code(), r.err());
@@ -61,9 +69,12 @@ class DevicesKernelsCommandTest {
             assertTrue(r.out().contains("stub:0       Stub GPU | Stub Inc | Stub 3.0 | 8.0 GiB | 16 compute units | bit-exact: yes"), r.out());
             assertTrue(r.out().contains("stub:1       Stub FTZ") && r.out().contains("bit-exact: no (flushes fp32 denormals to zero)"), r.out());
             assertTrue(r.out().contains("gone         unavailable: libGone.so.1"), r.out());
+            assertTrue(r.out().contains("broken       error: clGetDeviceIDs failed: CL_INVALID_VALUE (-30)"), r.out());
+            assertTrue(r.out().indexOf("broken ") < r.out().indexOf("stub:0"), "the failing driver came first: " + r.out());
         } finally {
             Drivers.unregister("stub");
             Drivers.unregister("gone");
+            Drivers.unregister("broken");
         }
     }
 

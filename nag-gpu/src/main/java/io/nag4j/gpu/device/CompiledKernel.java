@@ -17,4 +17,7 @@ public interface CompiledKernel {
 
     /** Whether the driver's binary came from a cache (in memory or on disk) instead of a compile. */
     boolean cached();
+
+    /** What the driver's compiler said on success (CUDA: the JIT's info log, registers and spills); empty if nothing. */
+    default String compileLog() { return ""; }
 }

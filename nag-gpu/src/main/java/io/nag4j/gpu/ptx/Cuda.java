@@ -48,6 +48,7 @@ public final class Cuda {
     public static final int ERROR_NO_DEVICE = 100;
     public static final int ERROR_STUB_LIBRARY = 34;
     public static final int ERROR_OPERATING_SYSTEM = 304;
+    public static final int ERROR_SYSTEM_NOT_READY = 802; // e.g. an NVSwitch machine whose fabric manager is not running
     public static final int ERROR_SYSTEM_DRIVER_MISMATCH = 803;
     public static final int ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE = 804;
 
@@ -56,7 +57,7 @@ public final class Cuda {
             Map.entry(0, "CUDA_SUCCESS"), Map.entry(1, "CUDA_ERROR_INVALID_VALUE"), Map.entry(2, "CUDA_ERROR_OUT_OF_MEMORY"),
             Map.entry(3, "CUDA_ERROR_NOT_INITIALIZED"), Map.entry(4, "CUDA_ERROR_DEINITIALIZED"),
             Map.entry(34, "CUDA_ERROR_STUB_LIBRARY"), Map.entry(304, "CUDA_ERROR_OPERATING_SYSTEM"),
-            Map.entry(803, "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH"), Map.entry(804, "CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE"),
+            Map.entry(802, "CUDA_ERROR_SYSTEM_NOT_READY"), Map.entry(803, "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH"), Map.entry(804, "CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE"),
             Map.entry(46, "CUDA_ERROR_DEVICE_UNAVAILABLE"), Map.entry(100, "CUDA_ERROR_NO_DEVICE"),
             Map.entry(101, "CUDA_ERROR_INVALID_DEVICE"), Map.entry(200, "CUDA_ERROR_INVALID_IMAGE"),
             Map.entry(201, "CUDA_ERROR_INVALID_CONTEXT"), Map.entry(209, "CUDA_ERROR_NO_BINARY_FOR_GPU"),

@@ -143,8 +143,11 @@ public final class CudaContext implements DeviceContext {
         public void close() {
             if (owner.closed || !owner.registered.remove(this)) return;
             owner.open();
-            owner.finish(); // an asynchronous copy may still be reading it
-            owner.cu.memHostUnregister(segment);
+            try {
+                owner.finish(); // an asynchronous copy may still be reading it
+            } finally {
+                owner.cu.memHostUnregister(segment); // even after a sticky error: the caller may free the memory next
+            }
         }
     }
 
@@ -232,7 +235,9 @@ public final class CudaContext implements DeviceContext {
      * Page-locks {@code host} with {@code cuMemHostRegister} until this context closes, so the
      * plan's per-step copies from it are truly asynchronous DMA (pageable memory goes through the
      * driver's own staging, synchronously). Refusals (memory already registered, or a driver limit)
-     * leave the memory pageable, which is slower but correct.
+     * leave the memory pageable, which is slower but correct. Registrations belong to the device's
+     * primary context, which every CudaContext on the device shares: memory another open context
+     * pinned is refused here (and copied as that context's pinned memory until it closes).
      */
     @Override
     public boolean pinHost(MemorySegment host) {
@@ -285,7 +290,7 @@ public final class CudaContext implements DeviceContext {
         MemorySegment values = arena.allocate(8L * nArgs, 8);
         MemorySegment pointers = arena.allocate(ADDRESS, nArgs);
         for (int i = 0; i < nArgs; i++) pointers.setAtIndex(ADDRESS, i, values.asSlice(8L * i, 8));
-        CudaKernel k = new CudaKernel(this, kernel, mode, ptx, nanos, false, load.module(), function, values, pointers);
+        CudaKernel k = new CudaKernel(this, kernel, mode, ptx, nanos, false, load.infoLog(), load.module(), function, values, pointers);
         kernels.put(key, k);
         return k;
     }
@@ -467,11 +472,13 @@ public final class CudaContext implements DeviceContext {
         private final String source;
         private final long compileNanos;
         private final boolean cached;
+        private final String compileLog;
         final MemorySegment module, function, values, pointers;
 
-        CudaKernel(CudaContext owner, Kernel kernel, Mode mode, String source, long compileNanos, boolean cached,
+        CudaKernel(CudaContext owner, Kernel kernel, Mode mode, String source, long compileNanos, boolean cached, String compileLog,
                    MemorySegment module, MemorySegment function, MemorySegment values, MemorySegment pointers) {
             this.owner = owner;
+            this.compileLog = compileLog;
             this.kernel = kernel;
             this.mode = mode;
             this.source = source;
@@ -483,8 +490,10 @@ public final class CudaContext implements DeviceContext {
             this.pointers = pointers;
         }
 
+        @Override public String compileLog() { return compileLog; }
+
         CudaKernel asCached() {
-            return new CudaKernel(owner, kernel, mode, source, 0, true, module, function, values, pointers);
+            return new CudaKernel(owner, kernel, mode, source, 0, true, compileLog, module, function, values, pointers);
         }
 
         @Override public Kernel kernel() { return kernel; }

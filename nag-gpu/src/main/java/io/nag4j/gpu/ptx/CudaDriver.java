@@ -31,7 +31,7 @@ public final class CudaDriver implements Driver {
         Cuda cu = library.equals(Cuda.LIBRARY) ? Cuda.get() : Cuda.load(library);
         int rc = cu.cuInit();
         if (rc == Cuda.ERROR_NO_DEVICE) return new Init(cu, 0); // a driver, but no GPU: no devices
-        if (rc == Cuda.ERROR_STUB_LIBRARY || rc == Cuda.ERROR_OPERATING_SYSTEM || rc == Cuda.ERROR_SYSTEM_DRIVER_MISMATCH
+        if (rc == Cuda.ERROR_STUB_LIBRARY || rc == Cuda.ERROR_OPERATING_SYSTEM || rc == Cuda.ERROR_SYSTEM_NOT_READY || rc == Cuda.ERROR_SYSTEM_DRIVER_MISMATCH
                 || rc == Cuda.ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE) {
             throw new DeviceUnavailableException("CUDA driver unusable: cuInit returned " + cu.errorName(rc)
                     + " (" + rc + "); install or update the NVIDIA driver");

@@ -191,7 +191,11 @@ public final class FakeDriver implements Driver {
         @Override
         public void copy(DeviceBuffer src, long srcOffsetBytes, DeviceBuffer dst, long dstOffsetBytes, long bytes) {
             checkOpen();
-            MemorySegment.copy(own(src).segment, srcOffsetBytes, own(dst).segment, dstOffsetBytes, bytes);
+            FakeBuffer s = own(src), d = own(dst);
+            if (s == d && srcOffsetBytes < dstOffsetBytes + bytes && dstOffsetBytes < srcOffsetBytes + bytes) {
+                throw new IllegalArgumentException("copy within '" + s.name + "': ranges overlap");
+            }
+            MemorySegment.copy(s.segment, srcOffsetBytes, d.segment, dstOffsetBytes, bytes); // throws when out of range
         }
 
         @Override

@@ -91,7 +91,7 @@ class CudaFakeDriverTest {
     @Test
     void aDriverThatIsThereButUnusableIsUnavailableNamingWhyAndNoGpuIsNoDevices() {
         try {
-            for (int rc : new int[] {34, 304, 803, 804}) {
+            for (int rc : new int[] {34, 304, 802, 803, 804}) {
                 FakeCuda.setInitResult(rc);
                 var e = assertThrows(io.nag4j.gpu.device.DeviceUnavailableException.class, () -> FakeCuda.driver().devices());
                 assertTrue(e.getMessage().contains("cuInit returned FAKE_ERROR_" + rc + " (" + rc + ")"), e.getMessage());
@@ -103,6 +103,26 @@ class CudaFakeDriverTest {
             assertEquals(2, e.code());
         } finally {
             FakeCuda.setInitResult(0);
+        }
+    }
+
+    @Test
+    void aPlanPinsWhatItCopiesEveryExecutionBothWaysAndNothingElse() {
+        int before = FakeCuda.registered();
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment p = arena.allocate(4096, 4096), u = arena.allocate(4096, 4096), out = arena.allocate(4096, 4096);
+            var graph = new io.nag4j.gpu.plan.TaskGraph("sgd")
+                    .transferToDevice(io.nag4j.gpu.plan.TransferMode.FIRST_EXECUTION, "p", p)
+                    .transferToDevice(io.nag4j.gpu.plan.TransferMode.EVERY_EXECUTION, "u", u)
+                    .task("step", io.nag4j.core.rule.Sgd.INSTANCE.kernel(), Mode.EXACT, 1024, List.of("p", "u"), () -> new float[] {0.5f})
+                    .transferToHost(io.nag4j.gpu.plan.TransferMode.EVERY_EXECUTION, "p", out)
+                    .snapshot();
+            try (var plan = new io.nag4j.gpu.plan.ExecutionPlan(graph).withDevice(FakeCuda.driver(), 0)) {
+                plan.execute();
+                plan.execute();
+                assertEquals(before + 2, FakeCuda.registered(), "u (in) and out (host destination) pinned once each; p, copied once, not");
+            }
+            assertEquals(before, FakeCuda.registered(), "closing the plan unpins");
         }
     }
 }
