@@ -4,7 +4,8 @@
 #     bash tools/gpu/check.sh                         # writes under $OUT (default ./gpu-out)
 #     bash tools/gpu/check.sh --dry-run-backend opencl:0   # here, PoCL standing in for CUDA
 # Each part runs under its own timeout with its own log, a failed or hung part does not stop the
-# later ones, and $OUT/summary.txt gets one line per part as it finishes (--only appends). The whole run keeps to a
+# later ones, and $OUT/summary.txt gets one line per part as it finishes (an --only rerun appends to a summary
+# already there; under the device tool $OUT starts empty, so a rerun's files hold only the rerun). The whole run keeps to a
 # time budget (--budget, default 390 s): a part never gets more than what is left of it.
 # Options: --dry-run-backend SPEC (or GPU_CHECK_DRY_RUN_BACKEND), --budget S (GPU_CHECK_BUDGET),
 #          --only part,part (run only these). Exit 0 when no part FAILed or timed out.
@@ -49,7 +50,8 @@ FAILED=0
 
 publish() {
   local f tmp="$OUT.tgz.tmp"
-  tar czf "$tmp" --exclude="./*/work" -C "$OUT" . 2>/dev/null && mv -f "$tmp" "$RESULTS/gpu-check.tgz"
+  # GNU tar exits 1 for "file changed as we read it" (a log still written after a timeout): the archive is still good.
+  tar czf "$tmp" --exclude="./*/work" -C "$OUT" . 2>/dev/null; [ $? -le 1 ] && mv -f "$tmp" "$RESULTS/gpu-check.tgz"
   cp -f "$SUMMARY" "$RESULTS/summary.txt"
   for f in nvidia-smi.csv devices.txt "agree-$TAG.json" "bench-$TAG.json" d2d-bandwidth.json; do
     [ -s "$OUT/$f" ] && cp -f "$OUT/$f" "$RESULTS/$f"
@@ -62,6 +64,9 @@ publish() {
   [ -n "$ONLY" ] && echo "# rerun: --only $ONLY"
   echo "# nag4j GPU check, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), host $(hostname 2>/dev/null || cat /etc/hostname 2>/dev/null), .dist from $(cat "$DIST/VERSION" 2>/dev/null || echo '?')"
   if [ -n "$DRY" ]; then echo "# DRY RUN: $DRY stands in for cuda:0 (no NVIDIA GPU); CUDA-only requirements are off"; fi
+  if [ -s "$DIST/SOURCE_DIGEST" ] && [ "$(cat "$DIST/SOURCE_DIGEST")" != "$(bash "$ROOT/tools/gpu/source-digest.sh")" ]; then
+    echo "# STALE .dist: packed from other sources than this tree's (run tools/gpu/pack.sh again before a visit)"
+  fi
   echo "# device under test: $DEV; budget ${BUDGET}s; every part's log and files are in gpu-check.tgz (work folder $OUT)"
   echo "# status  part               secs  detail"
 } >> "$SUMMARY"
@@ -74,7 +79,10 @@ fi
 chmod +x "$DIST/nag4j" "$DIST/junit" "$DIST"/jre/bin/* "$DIST/jre/lib/jspawnhelper" 2>/dev/null
 # nag4j opens libcuda.so.1 by name (dlopen). Where the driver's folder is mounted outside the
 # loader's cache, name it (never the toolkit's stubs, whose cuInit always fails).
-if ! ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1 '; then
+# (The cache is read into a variable first: `ldconfig -p | grep -q` under pipefail fails when grep stops early.)
+LDCACHE=$(ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null)
+export LDCACHE
+if ! grep -q 'libcuda\.so\.1 ' <<<"$LDCACHE"; then
   llp="${LD_LIBRARY_PATH:-}"
   for d in ${llp//:/ } /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/local/cuda/compat; do
     if [ -e "$d/libcuda.so.1" ]; then
@@ -94,13 +102,16 @@ skip() { detail "$*"; echo "SKIP: $*"; exit 77; }
 part_env() {
   date -u; uname -a; echo "cores: $(nproc)"; free -g 2>/dev/null; df -h . 2>/dev/null | tail -1
   "$DIST/jre/bin/java" -version 2>&1
-  [ -n "$PY" ] && "$PY" --version && "$PY" "$ROOT/tools/gpu/gpukit.py"
+  local mods=""
+  if [ -n "$PY" ]; then
+    "$PY" --version
+    mods=$("$PY" "$ROOT/tools/gpu/gpukit.py" --line 2>&1)  # imports torch and jax once: seconds
+    echo "python modules: $mods"
+  fi
   echo "--- OpenCL ICDs:"; ls -l /etc/OpenCL/vendors 2>&1 && cat /etc/OpenCL/vendors/*.icd 2>/dev/null
-  echo "--- driver libraries:"; ldconfig -p 2>/dev/null | grep -E 'libcuda\.so|libOpenCL\.so|libnvidia-ptxjitcompiler' || echo "(none in ldconfig)"
+  echo "--- driver libraries:"; grep -E 'libcuda\.so|libOpenCL\.so|libnvidia-opencl|libnvidia-ptxjitcompiler' <<<"$LDCACHE" || echo "(none in ldconfig)"
   echo "--- tools:"; for t in nvidia-smi ptxas nvcc gcc clinfo; do printf '%-11s %s\n' "$t" "$(command -v $t || echo -)"; done
   echo "--- env:"; env | grep -E '^(CUDA|NVIDIA|XLA|JAX|TORCH|LD_LIBRARY)' | sort
-  local mods=""
-  [ -n "$PY" ] && mods=$("$PY" "$ROOT/tools/gpu/gpukit.py" --line 2>/dev/null)
   detail "$(nproc) cores; $("$DIST/jre/bin/java" -version 2>&1 | head -1); python3: ${mods:-none}"
 }
 
@@ -308,7 +319,8 @@ EOP
 python_check() { # script, out dir name
   [ -n "$PY" ] || skip "no python3"
   "$PY" -c 'import numpy' 2>/dev/null || skip "python3 has no numpy"
-  "$PY" "$ROOT/tools/gpu/$1" --nag4j "$DIST/nag4j" --backends "cpu,$DEV" --out "$OUT/$2" --summary "$DETAIL"
+  # A hung JAX or torch child must not take the part's asserted nag4j results with it: 40 s each, well inside the part's cap.
+  "$PY" "$ROOT/tools/gpu/$1" --nag4j "$DIST/nag4j" --backends "cpu,$DEV" --out "$OUT/$2" --summary "$DETAIL" --child-timeout 40
 }
 
 part_seed_replay() { python_check seed_replay_check.py seed-replay; }

@@ -45,7 +45,8 @@ cp nag-bench/target/lib/*.jar .dist/lib/
 # (needs only libc) and a vendors directory naming NVIDIA's library. opencl-env.sh uses them only
 # where the machine lacks its own.
 mkdir -p .dist/native .dist/opencl-vendors
-loader=$(ldconfig -p 2>/dev/null | awk '/libOpenCL\.so\.1 .*x86-64/ {print $NF; exit}')
+ldcache=$(ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true)
+loader=$(awk '/libOpenCL\.so\.1 .*x86-64/ {print $NF; exit}' <<<"$ldcache")
 [ -n "$loader" ] && cp -L "$loader" .dist/native/libOpenCL.so.1 || echo "pack.sh: no libOpenCL.so.1 here to pack (apt-get install ocl-icd-libopencl1)" >&2
 echo "libnvidia-opencl.so.1" > .dist/opencl-vendors/nvidia.icd
 cat > .dist/opencl-env.sh <<'EOS'
@@ -53,7 +54,8 @@ cat > .dist/opencl-env.sh <<'EOS'
 # naming the packed OpenCL loader when the machine has none, and points OCL_ICD_VENDORS at the
 # packed vendors directory when the machine has no vendors directory but has NVIDIA's library.
 nag4j_cl=()
-nag4j_ldcache() { { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q "$1"; }
+nag4j_cache=$(ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null)
+nag4j_ldcache() { grep -q "$1" <<<"$nag4j_cache"; }
 if ! nag4j_ldcache 'libOpenCL\.so\.1 ' && [ -f "$d/native/libOpenCL.so.1" ]; then
   nag4j_cl=(-Dnag4j.opencl.library="$d/native/libOpenCL.so.1")
 fi
@@ -94,6 +96,9 @@ EOS
 chmod +x .dist/nag4j .dist/junit
 # What was packed (the GPU machine's copy of the tree has no .git): check.sh prints this.
 echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- nag-core nag-gpu nag-bench pom.xml || echo '+uncommitted') $(git rev-parse --abbrev-ref HEAD), packed $(date -u '+%Y-%m-%d %H:%M UTC')" > .dist/VERSION
+# A digest of the sources the jars were built from: check.sh recomputes it over the tree that travels
+# with .dist and flags a .dist packed from other sources (a change made after the last pack.sh).
+bash tools/gpu/source-digest.sh > .dist/SOURCE_DIGEST
 # The carry limit (64 MiB) covers the working tree that travels with .dist.
 .dist/jre/bin/java -version >/dev/null 2>&1 || { echo "pack.sh: the packed runtime does not start" >&2; exit 1; }
 size=$(du -sb .dist | cut -f1)
