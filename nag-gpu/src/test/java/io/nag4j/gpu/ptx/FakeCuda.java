@@ -18,6 +18,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The stand-in driver of {@code fake_libcuda.c}, compiled with gcc once per test run, so the CUDA
  * bindings run end to end on machines without a GPU. Skips (with the reason) where gcc is missing.
+ * Its launches run the real PTX in {@link PtxInterpreter} ({@link PtxLaunchHook}); a launch the
+ * interpreter refuses returns 719, and {@link #launchFailure()} says why.
  */
 final class FakeCuda {
     private static Path library;
@@ -56,6 +58,7 @@ final class FakeCuda {
             }
             c.toFile().deleteOnExit();
             so.toFile().deleteOnExit();
+            PtxLaunchHook.install(so);
             library = so;
         } catch (IOException e) {
             unavailable = "building the stub: " + e;
@@ -63,6 +66,28 @@ final class FakeCuda {
             Thread.currentThread().interrupt();
             unavailable = "interrupted";
         }
+    }
+
+    /** Why the last failed launch failed (the interpreter's error), or null; clears it. */
+    static Throwable launchFailure() {
+        library();
+        return PtxLaunchHook.takeFailure();
+    }
+
+    /**
+     * For an {@code @AfterEach}: a launch that failed since the last call fails the test with the
+     * interpreter's error (the CudaException the test saw says only 719).
+     */
+    static void assertNoLaunchFailure() {
+        if (library == null) return;
+        Throwable t = PtxLaunchHook.takeFailure();
+        if (t != null) throw new AssertionError("a kernel launch on the stand-in libcuda failed: " + t.getMessage(), t);
+    }
+
+    /** Launches through the PTX interpreter (true, the default) or the stub's own C kernels (nag and sgd EXACT only). */
+    static void interpretLaunches(boolean on) {
+        library();
+        PtxLaunchHook.set(on);
     }
 
     /** The stub's count of live allocations (device, pinned, modules, streams, events). */

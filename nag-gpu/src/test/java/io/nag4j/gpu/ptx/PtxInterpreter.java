@@ -614,6 +614,19 @@ final class PtxInterpreter {
             return base;
         }
 
+        /**
+         * A buffer at a given address, e.g. a real allocation of the stand-in libcuda (whose device
+         * pointers are host addresses), read and written in place through {@code backing}.
+         */
+        void map(String name, long base, MemorySegment backing) {
+            long bytes = backing.byteSize();
+            if (base <= 0 || bytes <= 0 || base + bytes < base) throw new IllegalArgumentException(name + ": bad range " + base + " +" + bytes);
+            for (Buffer b : buffers) {
+                if (base < b.base() + b.bytes() && b.base() < base + bytes) throw new IllegalArgumentException(name + " overlaps '" + b.name() + "'");
+            }
+            buffers.add(new Buffer(name, base, bytes, 0, backing));
+        }
+
         int load(long addr) {
             Buffer b = find(addr);
             return b.backing().get(ValueLayout.JAVA_INT, addr - b.base() - b.backedFrom());

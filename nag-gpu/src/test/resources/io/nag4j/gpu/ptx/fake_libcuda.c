@@ -1,10 +1,16 @@
-// A stand-in for libcuda.so.1 that lets CudaFakeDriverTest exercise the Java bindings (every downcall's
-// signature, argument marshalling, copies, logs, releases) on machines without a GPU. It is not CUDA:
-// "device" memory is host malloc, and cuLaunchKernel runs only the sgd and nag EXACT kernels, in C
-// (built with -ffp-contract=off, so each op rounds once, as the IR says). The PTX itself is checked by
-// ptxas (PtxasTest) and on real GPUs (CudaParityTest).
+// A stand-in for libcuda.so.1 that lets the CudaFake*Test classes exercise the Java bindings (every
+// downcall's signature, argument marshalling, copies, logs, releases) on machines without a GPU. It is
+// not CUDA: "device" memory is host malloc, tracked per allocation so copies and launches outside one
+// fail instead of corrupting memory.
+// cuLaunchKernel: with a launch hook set (fake_set_launch_hook; FakeCuda sets one for every test), it
+// hands the module's PTX, the entry, the grid and the raw kernelParams to the hook, which is Java
+// (PtxLaunchHook: an FFM upcall running the REAL PTX in PtxInterpreter) and returns its result. So the
+// tests run every kernel through the real PTX and the real parameter ABI. Without a hook (by hand, e.g.
+// the bench recipe in docs/performance.md) it runs only the sgd and nag EXACT kernels, in C (built with
+// -ffp-contract=off, so each op rounds once, as the IR says), and returns 801 for every other kernel;
+// CudaFakeDriverTest checks that C path against the evaluator.
 // By hand: gcc -O1 -ffp-contract=off -shared -fPIC -o /tmp/fake/libcuda.so.1 fake_libcuda.c
-//          LD_LIBRARY_PATH=/tmp/fake mvn test -pl nag-gpu -Dtest='Cuda*Test'  (random-kernel parity fails: 801)
+//          LD_LIBRARY_PATH=/tmp/fake ./nag4j bench-device --backend cuda:0 ...
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,15 +65,47 @@ CUresult cuModuleGetFunction(void **f, void *m, const char *name) {
     *f = fn; return 0; // leaked per module: fine for a test stub
 }
 CUresult cuModuleUnload(void *m) { free(m); live--; return 0; }
-CUresult cuMemAlloc_v2(uint64_t *p, size_t b) { if (b == 0) return 1; *p = (uint64_t)(uintptr_t)malloc(b); live++; return 0; }
-CUresult cuMemFree_v2(uint64_t p) { free((void *)(uintptr_t)p); live--; return 0; }
-CUresult cuMemcpyHtoD_v2(uint64_t d, const void *s, size_t b) { memcpy((void *)(uintptr_t)d, s, b); return 0; }
-CUresult cuMemcpyDtoH_v2(void *d, uint64_t s, size_t b) { memcpy(d, (void *)(uintptr_t)s, b); return 0; }
+/* Device allocations, address -> size, so the launch hook can bound each pointer argument to its
+   allocation and copies out of range fail (1, INVALID_VALUE) rather than corrupt the heap. */
+static struct { uint64_t p, b; } *allocs;
+static int nallocs, capallocs;
+/* The allocation holding [p, p + b): its index, or -1. */
+static int alloc_of(uint64_t p, uint64_t b) {
+    for (int i = 0; i < nallocs; i++) if (p >= allocs[i].p && p - allocs[i].p < allocs[i].b && b <= allocs[i].b - (p - allocs[i].p)) return i;
+    return -1;
+}
+/* For the launch hook: the base and size of the allocation holding address p; 0 if none does. */
+int fake_alloc_lookup(uint64_t p, uint64_t *base, uint64_t *size) {
+    int i = alloc_of(p, 1);
+    if (i < 0) return 0;
+    *base = allocs[i].p; *size = allocs[i].b; return 1;
+}
+CUresult cuMemAlloc_v2(uint64_t *p, size_t b) {
+    if (b == 0) return 1;
+    if (nallocs == capallocs) {
+        capallocs = capallocs ? 2 * capallocs : 64;
+        allocs = realloc(allocs, capallocs * sizeof *allocs);
+    }
+    // 256-byte aligned as cuMemAlloc's are, with at least 256 unused bytes after each allocation, so an
+    // access just past one lands in no allocation (and fails the launch) rather than in the next.
+    void *m = NULL;
+    if (posix_memalign(&m, 256, ((b + 255) & ~(size_t)255) + 256)) return 2;
+    allocs[nallocs].p = *p = (uint64_t)(uintptr_t)m; allocs[nallocs].b = b; nallocs++;
+    live++; return 0;
+}
+CUresult cuMemFree_v2(uint64_t p) {
+    for (int i = 0; i < nallocs; i++) if (allocs[i].p == p) {
+        allocs[i] = allocs[--nallocs]; free((void *)(uintptr_t)p); live--; return 0;
+    }
+    return 1; // not an allocation's base (or freed twice)
+}
+CUresult cuMemcpyHtoD_v2(uint64_t d, const void *s, size_t b) { if (alloc_of(d, b) < 0) return 1; memcpy((void *)(uintptr_t)d, s, b); return 0; }
+CUresult cuMemcpyDtoH_v2(void *d, uint64_t s, size_t b) { if (alloc_of(s, b) < 0) return 1; memcpy(d, (void *)(uintptr_t)s, b); return 0; }
 CUresult cuMemcpyHtoDAsync_v2(uint64_t d, const void *s, size_t b, void *st) { if (!st) return 400; return cuMemcpyHtoD_v2(d, s, b); }
 CUresult cuMemcpyDtoHAsync_v2(void *d, uint64_t s, size_t b, void *st) { if (!st) return 400; return cuMemcpyDtoH_v2(d, s, b); }
 CUresult cuMemHostAlloc(void **p, size_t b, unsigned f) { *p = malloc(b); live++; return 0; }
 CUresult cuMemFreeHost(void *p) { free(p); live--; return 0; }
-CUresult cuMemcpyDtoDAsync_v2(uint64_t d, uint64_t s, size_t b, void *st) { if (!st) return 400; memmove((void *)(uintptr_t)d, (void *)(uintptr_t)s, b); return 0; }
+CUresult cuMemcpyDtoDAsync_v2(uint64_t d, uint64_t s, size_t b, void *st) { if (!st) return 400; if (alloc_of(d, b) < 0 || alloc_of(s, b) < 0) return 1; memmove((void *)(uintptr_t)d, (void *)(uintptr_t)s, b); return 0; }
 /* As the real driver: a range overlapping a registered one is refused (712), unregistering a pointer
    that was not registered too (713). */
 static struct { char *p; size_t b; } regs[64];
@@ -92,17 +130,26 @@ CUresult cuEventRecord(void *e, void *s) { return e && s ? 0 : 400; }
 CUresult cuEventSynchronize(void *e) { return 0; }
 CUresult cuEventElapsedTime(float *ms, void *a, void *b) { *ms = 0.0015f; return 0; }
 CUresult cuEventDestroy_v2(void *e) { free(e); live--; return 0; }
-// Runs the sgd and nag kernels in C (no contraction: built with -ffp-contract=off), one element at a time.
+typedef int (*LaunchHook)(const char *ptx, const char *entry, unsigned gridX, unsigned blockX, void **kernelParams);
+static LaunchHook hook;
+/* The function cuLaunchKernel hands every launch to (NULL: the C kernels below). */
+void fake_set_launch_hook(LaunchHook h) { hook = h; }
 CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned shm, void *st, void **params, void **extra) {
     Fn *fn = f;
-    if (gy != 1 || gz != 1 || by != 1 || bz != 1 || shm != 0 || !st || extra) return 1;
+    if (!fn || !params || gx == 0 || bx == 0 || gy != 1 || gz != 1 || by != 1 || bz != 1 || shm != 0 || !st || extra) return 1;
+    if (verbose) fprintf(stderr, "fake launch %s grid=%u block=%u%s\n", fn->name, gx, bx, hook ? " (hook)" : "");
+    if (hook) return hook(fn->text, fn->name, gx, bx, params);
+    // Without a hook: the sgd and nag kernels in C (no contraction: built with -ffp-contract=off), one element at a time.
     uint64_t n = *(uint64_t *)params[0];
     if ((uint64_t)gx * bx < n || (uint64_t)(gx - 1) * bx >= n) return 1;
     float *in[8]; float s[8];
-    for (int i = 0; i < fn->nIn; i++) in[i] = (float *)(uintptr_t)*(uint64_t *)params[1 + i];
+    if (fn->nIn > 8 || fn->nScalar > 8) return 801;
+    for (int i = 0; i < fn->nIn; i++) {
+        in[i] = (float *)(uintptr_t)*(uint64_t *)params[1 + i];
+        if (alloc_of((uint64_t)(uintptr_t)in[i], 4 * n) < 0) return 719;
+    }
     for (int i = 0; i < fn->nScalar; i++) s[i] = *(float *)params[1 + fn->nIn + i];
-    if (verbose) fprintf(stderr, "fake launch %s n=%lu grid=%u block=%u inputs=%d scalars=%d\n", fn->name, (unsigned long)n, gx, bx, fn->nIn, fn->nScalar);
     if (!strcmp(fn->name, "nag4j_sgd_exact")) {
         for (uint64_t i = 0; i < n; i++) { float t = in[1][i] * s[0]; in[0][i] = in[0][i] - t; }
     } else if (!strcmp(fn->name, "nag4j_nag_exact")) {
