@@ -60,18 +60,31 @@ final class DeviceBench {
     record Floor(long elements, int reps, double finishEmptyNs, double write4kBlockingNs, double write4kThenFinishNs,
                  double launchThenFinishNs, double writeLaunchFinishNs, double launchThenFinishProfiledNs) {}
 
-    static ParamSet params(String name, long n, float value) {
-        Tensor t = Tensor.zeros(name, n);
-        MemorySegment s = t.segment();
-        for (long i = 0; i < n; i++) s.setAtIndex(Tensor.F32, i, value + (i % 1000) * 1e-3f);
-        return ParamSet.of(t);
-    }
+    /** One tensor "w" of {@code n} elements. */
+    static Map<String, long[]> single(long n) { return Map.of("w", new long[] {n}); }
 
-    static ParamSet updates(long n) {
-        Tensor t = Tensor.zeros("w", n);
-        MemorySegment s = t.segment();
-        for (long i = 0; i < n; i++) s.setAtIndex(Tensor.F32, i, ((i * 7919) % 2001 - 1000) * 1e-6f);
-        return ParamSet.of(t);
+    /** Params of these shapes: defined values near 1 (no NaN or subnormal slow paths). */
+    static ParamSet params(Map<String, long[]> shapes) { return filled(shapes, (t, i) -> 1f + ((i + t) % 1000) * 1e-3f); }
+
+    /** Updates of these shapes: small values of both signs. */
+    static ParamSet updates(Map<String, long[]> shapes) { return filled(shapes, (t, i) -> (((i + t) * 7919) % 2001 - 1000) * 1e-6f); }
+
+    private interface Fill { float at(long tensor, long element); }
+
+    private static ParamSet filled(Map<String, long[]> shapes, Fill fill) {
+        List<Tensor> out = new java.util.ArrayList<>();
+        try {
+            for (var e : shapes.entrySet()) {
+                Tensor t = Tensor.zeros(e.getKey(), e.getValue());
+                out.add(t);
+                MemorySegment s = t.segment();
+                for (long i = 0; i < t.size(); i++) s.setAtIndex(Tensor.F32, i, fill.at(out.size() - 1, i));
+            }
+        } catch (RuntimeException e) {
+            out.forEach(Tensor::close);
+            throw e;
+        }
+        return new ParamSet(out);
     }
 
     static DeviceOptimizer bind(String backend, ParamSet params) {
@@ -83,32 +96,14 @@ final class DeviceBench {
 
     /** Times {@code steps} steps at {@code n} elements (after {@code warmup} untimed ones), then the probe. */
     static Row measure(String backend, long n, int warmup, double warmupSeconds, int steps, double probeSeconds) {
-        try (ParamSet params = params("w", n, 1f); ParamSet updates = updates(n)) {
+        try (ParamSet params = params(single(n)); ParamSet updates = updates(single(n))) {
             return measure("w[" + n + "]", backend, params, updates, warmup, warmupSeconds, steps, probeSeconds);
         }
     }
 
     /** The ResNet-50 ParamSet ({@link ResNet50}: 161 tensors) in one launch. */
     static Row measureResNet50(String backend, int warmup, double warmupSeconds, int steps, double probeSeconds) {
-        List<Tensor> ps = new java.util.ArrayList<>(), us = new java.util.ArrayList<>();
-        try {
-            int i = 0;
-            for (var e : ResNet50.shapes().entrySet()) {
-                Tensor p = Tensor.zeros(e.getKey(), e.getValue()), u = Tensor.zeros(e.getKey(), e.getValue());
-                ps.add(p);
-                us.add(u);
-                for (long j = 0; j < p.size(); j++) {
-                    p.segment().setAtIndex(Tensor.F32, j, 1f + ((j + i) % 1000) * 1e-3f);
-                    u.segment().setAtIndex(Tensor.F32, j, (((j + i) * 7919) % 2001 - 1000) * 1e-6f);
-                }
-                i++;
-            }
-        } catch (RuntimeException e) {
-            ps.forEach(Tensor::close);
-            us.forEach(Tensor::close);
-            throw e;
-        }
-        try (ParamSet params = new ParamSet(ps); ParamSet updates = new ParamSet(us)) {
+        try (ParamSet params = params(ResNet50.shapes()); ParamSet updates = updates(ResNet50.shapes())) {
             return measure("resnet50", backend, params, updates, warmup, warmupSeconds, steps, probeSeconds);
         }
     }
@@ -204,12 +199,7 @@ final class DeviceBench {
             MemorySegment zeros = arena.allocate(Math.max(1, bytes), 64).asSlice(0, bytes); // defined values: no NaN or subnormal slow paths
             DeviceBuffer src = ctx.allocate("copy-src", bytes), dst = ctx.allocate("copy-dst", bytes);
             ctx.copyIn(src, 0, zeros, true);
-            List<DeviceBuffer> bufs = new java.util.ArrayList<>();
-            for (String input : k.inputs()) {
-                DeviceBuffer b = ctx.allocate(input, bytes);
-                ctx.copyIn(b, 0, zeros, true);
-                bufs.add(b);
-            }
+            List<DeviceBuffer> bufs = kernelBuffers(ctx, k, zeros);
             CompiledKernel ck = ctx.compile(k, Mode.EXACT);
             float[] scalars = RULE.scalars(2, RULE.defaults());
             Runnable copy = () -> ctx.copy(src, 0, dst, 0, bytes);
@@ -242,6 +232,17 @@ final class DeviceBench {
         }
     }
 
+    /** One device buffer per kernel input, each filled from {@code host} (its size). */
+    private static List<DeviceBuffer> kernelBuffers(DeviceContext ctx, Kernel k, MemorySegment host) {
+        List<DeviceBuffer> bufs = new java.util.ArrayList<>();
+        for (String input : k.inputs()) {
+            DeviceBuffer b = ctx.allocate(input, host.byteSize());
+            ctx.copyIn(b, 0, host, true);
+            bufs.add(b);
+        }
+        return bufs;
+    }
+
     /** Wall time of {@code count} back-to-back commands and one finish. */
     private static long timeBatch(DeviceContext ctx, Runnable command, int count) {
         ctx.finish();
@@ -260,12 +261,7 @@ final class DeviceBench {
             MemorySegment host = arena.allocate(bytes, 64);
             DeviceBuffer small = ctx.allocate("4k", 4096);
             MemorySegment host4k = arena.allocate(4096, 64);
-            List<DeviceBuffer> bufs = new java.util.ArrayList<>();
-            for (String input : k.inputs()) {
-                DeviceBuffer b = ctx.allocate(input, bytes);
-                ctx.copyIn(b, 0, host, true);
-                bufs.add(b);
-            }
+            List<DeviceBuffer> bufs = kernelBuffers(ctx, k, host);
             CompiledKernel ck = ctx.compile(k, Mode.EXACT);
             float[] scalars = RULE.scalars(2, RULE.defaults());
             long[] finish = new long[reps], write = new long[reps], writeFinish = new long[reps], launch = new long[reps],
@@ -336,7 +332,7 @@ final class DeviceBench {
         int devices = Drivers.get(spec.driver()).devices().size();
         long t1 = System.nanoTime();
         Map<String, Object> m = new LinkedHashMap<>();
-        try (ParamSet params = params("w", n, 1f); ParamSet updates = updates(n)) {
+        try (ParamSet params = params(single(n)); ParamSet updates = updates(single(n))) {
             long t2 = System.nanoTime();
             try (DeviceOptimizer opt = bind(backend, params)) {
                 long t3 = System.nanoTime();

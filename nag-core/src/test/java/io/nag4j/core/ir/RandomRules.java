@@ -172,4 +172,16 @@ public final class RandomRules {
         @Override
         public String toString() { return "RandomRules.rule(" + seed + "L)"; }
     }
+
+    /** The rule's defaults, each scaled by a random factor in [0.5, 2), if the rule accepts them (else the defaults). */
+    public static Hyperparams perturbedDefaults(Rule rule, java.util.random.RandomGenerator r) {
+        Hyperparams hp = rule.defaults();
+        for (String name : hp.names()) hp = hp.with(name, hp.get(name) * (float) (0.5 + 1.5 * r.nextDouble()));
+        try {
+            rule.validate(hp);
+            return hp;
+        } catch (IllegalArgumentException e) {
+            return rule.defaults();
+        }
+    }
 }

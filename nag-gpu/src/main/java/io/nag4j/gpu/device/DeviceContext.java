@@ -37,6 +37,14 @@ public interface DeviceContext extends AutoCloseable {
      */
     void copy(DeviceBuffer src, long srcOffsetBytes, DeviceBuffer dst, long dstOffsetBytes, long bytes);
 
+    /** For implementations of {@link #copy}: refuses overlapping ranges within one buffer, naming both. */
+    static void checkNoOverlap(DeviceBuffer src, long srcOffsetBytes, DeviceBuffer dst, long dstOffsetBytes, long bytes) {
+        if (src == dst && srcOffsetBytes < dstOffsetBytes + bytes && dstOffsetBytes < srcOffsetBytes + bytes) {
+            throw new IllegalArgumentException("copy within '" + src.name() + "': ranges [" + srcOffsetBytes + ", +" + bytes
+                    + ") and [" + dstOffsetBytes + ", +" + bytes + ") overlap");
+        }
+    }
+
     /**
      * Asks the driver to page-lock {@code host} (native memory that outlives this context) so
      * copies from and to it need no staging and run asynchronously; it stays locked until this

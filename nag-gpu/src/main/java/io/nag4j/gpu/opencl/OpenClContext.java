@@ -147,10 +147,7 @@ public final class OpenClContext implements DeviceContext {
         OpenClBuffer s = own(src, "copy source"), d = own(dst, "copy destination");
         checkRange(s, srcOffsetBytes, bytes);
         checkRange(d, dstOffsetBytes, bytes);
-        if (s == d && srcOffsetBytes < dstOffsetBytes + bytes && dstOffsetBytes < srcOffsetBytes + bytes) {
-            throw new IllegalArgumentException("copy within '" + s.name() + "': ranges [" + srcOffsetBytes + ", +" + bytes + ") and ["
-                    + dstOffsetBytes + ", +" + bytes + ") overlap");
-        }
+        DeviceContext.checkNoOverlap(s, srcOffsetBytes, d, dstOffsetBytes, bytes);
         if (bytes == 0) return;
         cl.enqueueCopy(queue, s.mem(), d.mem(), srcOffsetBytes, dstOffsetBytes, bytes, eventTarget());
         recordEvent(COPY_IN); // device-side copy time is reported with the copies in

@@ -221,10 +221,7 @@ public final class CudaContext implements DeviceContext {
         CudaBuffer s = own(src), d = own(dst);
         checkRange(s, srcOffsetBytes, bytes, "copy from");
         checkRange(d, dstOffsetBytes, bytes, "copy to");
-        if (s == d && srcOffsetBytes < dstOffsetBytes + bytes && dstOffsetBytes < srcOffsetBytes + bytes) {
-            throw new IllegalArgumentException("copy within '" + s.name() + "': ranges [" + srcOffsetBytes + ", +" + bytes + ") and ["
-                    + dstOffsetBytes + ", +" + bytes + ") overlap");
-        }
+        DeviceContext.checkNoOverlap(s, srcOffsetBytes, d, dstOffsetBytes, bytes);
         if (bytes == 0) return;
         MemorySegment start = begin();
         cu.memcpyDtoDAsync(d.dptr + dstOffsetBytes, s.dptr + srcOffsetBytes, bytes, stream);

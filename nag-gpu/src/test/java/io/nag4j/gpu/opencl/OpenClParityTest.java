@@ -2,6 +2,7 @@ package io.nag4j.gpu.opencl;
 
 import io.nag4j.core.golden.NagGolden;
 import io.nag4j.core.ir.Kernel;
+import io.nag4j.core.ir.RandomRules;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Nag;
 import io.nag4j.core.rule.Rule;
@@ -43,7 +44,7 @@ class OpenClParityTest extends OpenClContextTest {
         try (var run = new OpenClTestSupport.Runner(ctx, ck, n)) {
             for (int i = 0; i < cpu.length; i++) run.write(i, cpu[i]);
             for (int t = 1; t <= steps; t++) {
-                if (t == steps / 2) hp = perturbed(rule, r);
+                if (t == steps / 2) hp = RandomRules.perturbedDefaults(rule, r);
                 float[] scalars = rule.scalars(t, hp);
                 cpu[Kernel.UPDATE] = values(r, n, 0.04);
                 run.write(Kernel.UPDATE, cpu[Kernel.UPDATE]);
@@ -59,17 +60,6 @@ class OpenClParityTest extends OpenClContextTest {
         }
     }
 
-    /** The defaults, each scaled by a random factor in [0.5, 2), if the rule accepts them. */
-    private static Hyperparams perturbed(Rule rule, SplittableRandom r) {
-        Hyperparams hp = rule.defaults();
-        for (String name : hp.names()) hp = hp.with(name, hp.get(name) * (float) (0.5 + 1.5 * r.nextDouble()));
-        try {
-            rule.validate(hp);
-            return hp;
-        } catch (IllegalArgumentException e) {
-            return rule.defaults();
-        }
-    }
 
     private static float[][] copy(float[][] a) {
         float[][] c = new float[a.length][];

@@ -192,9 +192,7 @@ public final class FakeDriver implements Driver {
         public void copy(DeviceBuffer src, long srcOffsetBytes, DeviceBuffer dst, long dstOffsetBytes, long bytes) {
             checkOpen();
             FakeBuffer s = own(src), d = own(dst);
-            if (s == d && srcOffsetBytes < dstOffsetBytes + bytes && dstOffsetBytes < srcOffsetBytes + bytes) {
-                throw new IllegalArgumentException("copy within '" + s.name + "': ranges overlap");
-            }
+            DeviceContext.checkNoOverlap(s, srcOffsetBytes, d, dstOffsetBytes, bytes);
             MemorySegment.copy(s.segment, srcOffsetBytes, d.segment, dstOffsetBytes, bytes); // throws when out of range
         }
 

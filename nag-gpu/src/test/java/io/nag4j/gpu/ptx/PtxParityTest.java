@@ -53,7 +53,7 @@ class PtxParityTest {
             for (int i = 0; i < state.length; i++) state[i] = RandomRules.hostileFloats(r, n);
             Hyperparams hp = rule.defaults();
             for (int t = 1; t <= STEPS; t++) {
-                if (t == STEPS / 2 + 1) hp = perturbed(rule, r);
+                if (t == STEPS / 2 + 1) hp = RandomRules.perturbedDefaults(rule, r);
                 state[Kernel.UPDATE] = RandomRules.hostileFloats(r, n);
                 state = stepAndCompare(k, ptx, state, rule.scalars(t, hp), "EXACT, n=" + n + ", step " + t + " (hp " + hp + ")");
             }
@@ -212,15 +212,4 @@ class PtxParityTest {
     /** The larger magnitude, ignoring NaN (a NaN intermediate says nothing of the scale). */
     private static float maxMag(float s, float v) { return Float.isNaN(v) ? s : Math.max(s, Math.abs(v)); }
 
-    /** The defaults, each scaled by a random factor in [0.5, 2), if the rule accepts them. */
-    private static Hyperparams perturbed(Rule rule, Random r) {
-        Hyperparams hp = rule.defaults();
-        for (String name : hp.names()) hp = hp.with(name, hp.get(name) * (float) (0.5 + 1.5 * r.nextDouble()));
-        try {
-            rule.validate(hp);
-            return hp;
-        } catch (IllegalArgumentException e) {
-            return rule.defaults();
-        }
-    }
 }
