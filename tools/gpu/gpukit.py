@@ -7,6 +7,7 @@ a JSON header, then the raw little-endian data), so the checks also run where Py
 """
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -172,6 +173,28 @@ def diff_line(rep):
                                                                   f["got"], f["got_bits"], f["ulps"]) for f in rep["first"])
     hist = ", ".join("%s ulp: %d" % (k, v) for k, v in sorted(rep["ulps"].items()))
     return "%d of %d values differ (max %d ulp; %s); first: %s" % (rep["differing"], rep["compared"], rep["max_ulps"], hist, first)
+
+
+def compare(results, want, got, kind, names, entry, label):
+    """Compares results[got] with results[want] over names, records it in entry["comparisons"] and logs one
+    line (ok, or FAIL for an asserted comparison, DIFF otherwise). None if either result is missing."""
+    if want not in results or got not in results:
+        return None
+    rep = diff(results[want], results[got], names)
+    entry["comparisons"].append({"want": want, "got": got, "kind": kind, "report": rep})
+    bad = rep["differing"] or rep["problems"]
+    note("%s %-30s %-18s vs %-18s %s" % ("ok  " if not bad else ("FAIL" if kind == "asserted" else "DIFF"),
+                                         label, got, want, diff_line(rep)))
+    return rep
+
+
+def fresh_work(out):
+    """out/work, emptied: where a check keeps its P/U/O files. Returns its path."""
+    os.makedirs(out, exist_ok=True)
+    work = os.path.join(out, "work")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    return work
 
 
 # ---------------------------------------------------------------------------------------------

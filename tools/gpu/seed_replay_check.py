@@ -196,10 +196,7 @@ def main():
         return produce_jax(args)
 
     t_start = time.time()
-    os.makedirs(args.out, exist_ok=True)
-    work = os.path.join(args.out, "work")
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
+    work = gk.fresh_work(args.out)
     backends = args.backends.split(",")
     seed_file = find_seed(args.seed_file)
     gk.note("seed_replay_check: nag4j %s, backends %s, safetensors I/O: %s, seed %s" % (
@@ -289,14 +286,7 @@ def main():
         variants = {v: r[v] for v in VARIANTS}
 
         def cmp(a, b, kind):
-            if a not in r or b not in r:
-                return None
-            rep = gk.diff(r[a], r[b], allnames)
-            line = "%-18s %-14s vs %-14s %s" % (c["id"], b, a, gk.diff_line(rep))
-            entry["comparisons"].append({"want": a, "got": b, "kind": kind, "report": rep})
-            gk.note(("ok   " if not rep["differing"] and not rep["problems"] else
-                     ("FAIL " if kind == "asserted" else "DIFF ")) + line)
-            return rep
+            return gk.compare(r, a, b, kind, allnames, entry, c["id"])
 
         rep = cmp("numpy-strict", base, "asserted")
         if rep is not None:

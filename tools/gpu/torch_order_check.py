@@ -298,10 +298,7 @@ def main():
         return produce_torch(args)
 
     t_start = time.time()
-    os.makedirs(args.out, exist_ok=True)
-    work = os.path.join(args.out, "work")
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
+    work = gk.fresh_work(args.out)
     backends = args.backends.split(",")
     base = "nag4j-" + backends[0]
     cs = cases()
@@ -385,14 +382,7 @@ def main():
         row = {}
 
         def cmp(a, b, kind):
-            if a not in r or b not in r:
-                return None
-            rep = gk.diff(r[a], r[b], cmp_names)
-            entry["comparisons"].append({"want": a, "got": b, "kind": kind, "report": rep})
-            bad = rep["differing"] or rep["problems"]
-            gk.note("%s %-30s %-18s vs %-18s %s" % ("ok  " if not bad else ("FAIL" if kind == "asserted" else "DIFF"),
-                                                     cid, b, a, gk.diff_line(rep)))
-            return rep
+            return gk.compare(r, a, b, kind, cmp_names, entry, cid)
 
         rep = cmp("numpy-torch-order", base, "asserted")
         if rep is not None and (rep["differing"] or rep["problems"]):
