@@ -176,8 +176,9 @@ public final class RandomRules {
     /** The rule's defaults, each scaled by a random factor in [0.5, 2), if the rule accepts them (else the defaults). */
     public static Hyperparams perturbedDefaults(Rule rule, java.util.random.RandomGenerator r) {
         Hyperparams hp = rule.defaults();
-        for (String name : hp.names()) hp = hp.with(name, hp.get(name) * (float) (0.5 + 1.5 * r.nextDouble()));
         try {
+            // A default near the float range may scale to infinity, which Hyperparams refuses: then the defaults.
+            for (String name : hp.names()) hp = hp.with(name, hp.get(name) * (float) (0.5 + 1.5 * r.nextDouble()));
             rule.validate(hp);
             return hp;
         } catch (IllegalArgumentException e) {
