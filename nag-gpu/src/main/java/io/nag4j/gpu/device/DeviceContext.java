@@ -21,8 +21,9 @@ public interface DeviceContext extends AutoCloseable {
     DeviceBuffer allocate(String name, long bytes);
 
     /**
-     * Renders and compiles {@code kernel} (cached by IR hash, device and options). In EXACT mode
-     * on a device that is not {@link DeviceInfo#bitExact()} this throws, naming why.
+     * Renders and compiles {@code kernel} (cached by IR hash, device and options) and loads its
+     * entry point. Whether EXACT can hold here is not the context's question: the caller asks
+     * {@link io.nag4j.gpu.plan.Exactness#require} first.
      */
     CompiledKernel compile(Kernel kernel, Mode mode);
 

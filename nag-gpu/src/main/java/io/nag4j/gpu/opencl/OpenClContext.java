@@ -167,7 +167,6 @@ public final class OpenClContext implements DeviceContext {
         checkOpen();
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(mode, "mode");
-        checkExactPossible(device.info(), mode);
         String source = OpenClRenderer.render(kernel, mode);
         String options = OpenClRenderer.buildOptions(mode);
         String key = ProgramCache.key(kernel, source, device.identity(), mode, options);
@@ -192,14 +191,6 @@ public final class OpenClContext implements DeviceContext {
         }
         programs.put(key, p);
         return new OpenClKernel(kernel, mode, source, System.nanoTime() - t0, p.fromDisk(), p);
-    }
-
-    /** EXACT needs a bit-exact device: throws naming what it lacks. */
-    static void checkExactPossible(DeviceInfo info, Mode mode) {
-        if (mode == Mode.EXACT && !info.bitExact()) {
-            throw new DeviceUnavailableException("EXACT mode cannot run on " + info.spec() + " (" + info.name()
-                    + "): the device " + info.whyNotBitExact() + ", so results would not be bit-identical to the CPU; use FAST mode");
-        }
     }
 
     /** Compiles OpenCL C {@code source} and creates kernel {@code kernelName} (not cached; for tests and tools too). */

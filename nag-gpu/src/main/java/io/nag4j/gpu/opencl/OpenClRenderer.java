@@ -72,15 +72,8 @@ public final class OpenClRenderer {
 
     /** The complete program text for {@code k}. */
     public static String render(Kernel k, Mode mode) {
-        StringBuilder sb = new StringBuilder();
-        sb.append(mode == Mode.EXACT ? "#pragma OPENCL FP_CONTRACT OFF\n" : "#pragma OPENCL FP_CONTRACT ON\n");
-        sb.append("// nag4j ").append(comment(k.name())).append(", mode ").append(mode)
-                .append(", IR sha256 ").append(k.hash(), 0, 16).append(", renderer v").append(VERSION).append('\n');
-        sb.append(PRELUDE);
-
-        Set<Integer> written = new HashSet<>();
-        for (Kernel.Output o : k.outputs()) written.add(o.input());
-
+        StringBuilder sb = new StringBuilder(header(k, mode));
+        Set<Integer> written = written(k);
         sb.append("__kernel void ").append(kernelName(k)).append("(const ulong n");
         for (int i = 0; i < k.inputs().size(); i++) {
             sb.append(",\n        __global ").append(written.contains(i) ? "" : "const ").append("float* in").append(i)
@@ -92,6 +85,36 @@ public final class OpenClRenderer {
         sb.append(") {\n");
         sb.append("    const size_t i = get_global_id(0);\n");
         sb.append("    if (i >= n) return;\n");
+        sb.append(body(k, mode));
+        sb.append("}\n");
+        return sb.toString();
+    }
+
+    /**
+     * What comes before the kernel function: the contraction pragma of {@code mode}, a comment
+     * naming the kernel and renderer, and the helpers the body calls. Another calling convention
+     * (TornadoVM's, for its prebuilt tasks) writes its own entry around {@link #body}.
+     */
+    public static String header(Kernel k, Mode mode) {
+        return (mode == Mode.EXACT ? "#pragma OPENCL FP_CONTRACT OFF\n" : "#pragma OPENCL FP_CONTRACT ON\n")
+                + "// nag4j " + comment(k.name()) + ", mode " + mode + ", IR sha256 " + k.hash().substring(0, 16)
+                + ", renderer v" + VERSION + "\n" + PRELUDE;
+    }
+
+    /** The inputs the kernel writes back (their pointers are not {@code const}). */
+    public static Set<Integer> written(Kernel k) {
+        Set<Integer> written = new HashSet<>();
+        for (Kernel.Output o : k.outputs()) written.add(o.input());
+        return written;
+    }
+
+    /**
+     * The statements of one element: with {@code i} (the element), {@code in<j>} (a
+     * {@code __global float*} per input) and {@code s<j>} (a {@code float} per scalar) in scope,
+     * it loads every input, computes, and stores every output.
+     */
+    public static String body(Kernel k, Mode mode) {
+        StringBuilder sb = new StringBuilder();
         for (int i = 0; i < k.inputs().size(); i++) {
             sb.append("    const float x").append(i).append(" = in").append(i).append("[i];\n");
         }
@@ -111,7 +134,6 @@ public final class OpenClRenderer {
         for (int j = 0; j < outs.size(); j++) {
             sb.append("    in").append(outs.get(j).input()).append("[i] = o").append(j).append(";\n");
         }
-        sb.append("}\n");
         return sb.toString();
     }
 
@@ -191,9 +213,15 @@ public final class OpenClRenderer {
     }
 
     /** Text safe inside a C comment. */
-    private static String comment(String s) {
+    public static String comment(String s) {
         StringBuilder sb = new StringBuilder();
         for (char c : s.toCharArray()) sb.append(isIdent(c) || c == '-' || c == '.' ? c : '_');
         return sb.toString();
+    }
+
+    /** The {@code opencl} target, found by {@link java.util.ServiceLoader}. */
+    public static final class Provider implements io.nag4j.gpu.plan.Renderer {
+        @Override public String target() { return "opencl"; }
+        @Override public String render(Kernel kernel, Mode mode) { return OpenClRenderer.render(kernel, mode); }
     }
 }

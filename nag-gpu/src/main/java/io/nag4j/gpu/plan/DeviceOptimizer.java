@@ -2,7 +2,6 @@ package io.nag4j.gpu.plan;
 
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.optim.OptState;
-import io.nag4j.core.optim.StepChecks;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
@@ -14,8 +13,6 @@ import io.nag4j.gpu.device.Driver;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 
@@ -51,9 +48,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
 
     private final Rule rule;
     private final Hyperparams hp;
-    private final List<String> names;
-    private final long[][] shapes;
-    private final long[] offsets;
+    private final PackedBinding packed;
     private final long total;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment paramsHost;
@@ -63,10 +58,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
     private final String where;
 
     private float[] scalars;
-    private long step;
     private ExecutionResult result;
-    private ParamSet lastChecked;
-    private Hyperparams lastCheckedHp;
     private boolean closed;
 
     /** Binds {@code rule} to a copy of {@code params} on device {@code deviceIndex} of {@code driver}, state zero. */
@@ -88,27 +80,15 @@ public final class DeviceOptimizer implements BoundOptimizer {
         Objects.requireNonNull(rule, "rule");
         Objects.requireNonNull(driver, "driver");
         Objects.requireNonNull(mode, "mode");
-        StepChecks.checkHyperparams(rule, hp);
-        if (params == null) throw new IllegalArgumentException("params are null");
-        params.checkCompatible(params, "params");
-        if (initial != null) StepChecks.check(rule, initial, params, params, hp);
-        return new DeviceOptimizer(rule, hp, params, driver, deviceIndex, mode, initial);
+        return new DeviceOptimizer(rule, hp, new PackedBinding(rule, hp, params, initial), params, driver, deviceIndex, mode, initial);
     }
 
-    private DeviceOptimizer(Rule rule, Hyperparams hp, ParamSet params, Driver driver, int deviceIndex, Mode mode, OptState initial) {
+    private DeviceOptimizer(Rule rule, Hyperparams hp, PackedBinding packed, ParamSet params, Driver driver, int deviceIndex, Mode mode,
+                            OptState initial) {
         this.rule = rule;
         this.hp = hp;
-        this.names = params.names();
-        int count = params.size();
-        this.shapes = new long[count][];
-        this.offsets = new long[count];
-        long n = 0;
-        for (int i = 0; i < count; i++) {
-            shapes[i] = params.get(i).shape();
-            offsets[i] = n;
-            n = Math.addExact(n, params.get(i).size());
-        }
-        this.total = n;
+        this.packed = packed;
+        this.total = packed.total();
         Kernel kernel = rule.kernel();
         List<String> slots = rule.slots();
         ExecutionPlan p = null;
@@ -116,14 +96,14 @@ public final class DeviceOptimizer implements BoundOptimizer {
             paramsHost = hostSegment();
             updatesHost = hostSegment(PAGE); // page-locked by CUDA (copied every step): whole pages of its own
             slotsHost = new MemorySegment[slots.size()];
-            pack(params, paramsHost);
+            packed.pack(params, paramsHost);
             TaskGraph g = new TaskGraph(rule.name())
                     .transferToDevice(TransferMode.FIRST_EXECUTION, PARAM, paramsHost)
                     .transferToDevice(TransferMode.EVERY_EXECUTION, UPDATE, updatesHost);
             List<String> args = new ArrayList<>(List.of(PARAM, UPDATE));
             for (int s = 0; s < slots.size(); s++) {
                 slotsHost[s] = hostSegment(); // zero: the state at init
-                if (initial != null) pack(initial.slot(slots.get(s)), slotsHost[s]);
+                if (initial != null) packed.pack(initial.slot(slots.get(s)), slotsHost[s]);
                 g.transferToDevice(TransferMode.FIRST_EXECUTION, STATE + slots.get(s), slotsHost[s]);
                 args.add(STATE + slots.get(s));
             }
@@ -138,7 +118,6 @@ public final class DeviceOptimizer implements BoundOptimizer {
             arena.close();
             throw e;
         }
-        this.step = initial == null ? 0 : initial.step();
         this.where = plan.device().spec() + " (" + plan.device().name() + ")";
     }
 
@@ -148,13 +127,6 @@ public final class DeviceOptimizer implements BoundOptimizer {
         long bytes = total * Float.BYTES;
         long size = (Math.max(Float.BYTES, bytes) + alignment - 1) / alignment * alignment;
         return arena.allocate(size, alignment).asSlice(0, bytes);
-    }
-
-    private void pack(ParamSet set, MemorySegment dst) {
-        for (int i = 0; i < offsets.length; i++) {
-            Tensor t = set.get(i);
-            MemorySegment.copy(t.segment(), 0, dst, offsets[i] * Float.BYTES, t.byteSize());
-        }
     }
 
     @Override
@@ -171,13 +143,13 @@ public final class DeviceOptimizer implements BoundOptimizer {
     @Override
     public void step(ParamSet updates, Hyperparams hp) {
         checkOpen();
-        checkUpdates(updates);
-        long t = nextStep(hp);
+        packed.checkUpdates(updates);
+        long t = packed.nextStep(hp);
         float[] sc = rule.scalars(t, hp);
-        pack(updates, updatesHost);
+        packed.pack(updates, updatesHost);
         scalars = sc;
         result = plan.execute();
-        step = t;
+        packed.stepped(t);
     }
 
     /**
@@ -187,10 +159,10 @@ public final class DeviceOptimizer implements BoundOptimizer {
     public void step(DeviceBuffer updatesOnDevice, Hyperparams hp) {
         checkOpen();
         Objects.requireNonNull(updatesOnDevice, "device updates");
-        long t = nextStep(hp);
+        long t = packed.nextStep(hp);
         scalars = rule.scalars(t, hp);
         result = plan.executeWith(UPDATE, updatesOnDevice);
-        step = t;
+        packed.stepped(t);
     }
 
     /** A device buffer for packed updates, owned by this optimizer, for {@link #step(DeviceBuffer, Hyperparams)}. */
@@ -202,44 +174,9 @@ public final class DeviceOptimizer implements BoundOptimizer {
     /** Packs {@code updates} into {@code dst} (from {@link #allocateDeviceUpdates()}), a blocking copy. */
     public void copyToDevice(ParamSet updates, DeviceBuffer dst) {
         checkOpen();
-        checkUpdates(updates);
-        pack(updates, updatesHost);
+        packed.checkUpdates(updates);
+        packed.pack(updates, updatesHost);
         plan.copyToDevice(dst, 0, updatesHost);
-    }
-
-    private long nextStep(Hyperparams hp) {
-        // Hyperparams are immutable: the same object passed again (the usual case) needs no second check.
-        if (hp != lastCheckedHp) {
-            StepChecks.checkHyperparams(rule, hp);
-            lastCheckedHp = hp;
-        }
-        if (step == Long.MAX_VALUE) throw new IllegalArgumentException("step counter is at its maximum");
-        return step + 1;
-    }
-
-    /** As {@link ParamSet#checkCompatible}, without allocating when the same updates come again. */
-    private void checkUpdates(ParamSet updates) {
-        if (updates == null) throw new IllegalArgumentException("updates is null");
-        if (updates == lastChecked) {
-            // A ParamSet's tensors and their shapes never change; only closing can.
-            for (int i = 0; i < offsets.length; i++) {
-                if (updates.get(i).isClosed()) throw new IllegalArgumentException("updates tensor '" + updates.get(i).name() + "' is closed");
-            }
-            return;
-        }
-        if (updates.size() != names.size()) {
-            throw new IllegalArgumentException("updates has " + updates.size() + " tensors " + updates.names()
-                    + " but params have " + names.size() + " " + names);
-        }
-        for (int i = 0; i < offsets.length; i++) {
-            Tensor u = updates.get(i);
-            if (u.isClosed()) throw new IllegalArgumentException("updates tensor '" + u.name() + "' is closed");
-            if (!Arrays.equals(shapes[i], u.shape())) {
-                throw new IllegalArgumentException("updates tensor '" + u.name() + "' has shape " + Arrays.toString(u.shape())
-                        + " but param '" + names.get(i) + "' has " + Arrays.toString(shapes[i]));
-            }
-        }
-        lastChecked = updates;
     }
 
     /** Host copies of the current params, named as bound; the caller closes them. */
@@ -247,50 +184,25 @@ public final class DeviceOptimizer implements BoundOptimizer {
     public ParamSet readParams() {
         checkOpen();
         if (result != null) result.transferToHost(PARAM);
-        return unpack(paramsHost);
+        return packed.unpack(paramsHost);
     }
 
     /** Host copy of the current state (slots named like the params, the step count); the caller closes it. */
     @Override
     public OptState readState() {
         checkOpen();
-        LinkedHashMap<String, ParamSet> slots = new LinkedHashMap<>();
-        try {
-            for (int s = 0; s < slotsHost.length; s++) {
-                String name = rule.slots().get(s);
-                if (result != null) result.transferToHost(STATE + name);
-                slots.put(name, unpack(slotsHost[s]));
-            }
-        } catch (RuntimeException e) {
-            slots.values().forEach(ParamSet::close);
-            throw e;
-        }
-        return new OptState(rule.name(), slots, step);
-    }
-
-    private ParamSet unpack(MemorySegment src) {
-        List<Tensor> out = new ArrayList<>(names.size());
-        try {
-            for (int i = 0; i < offsets.length; i++) {
-                Tensor t = Tensor.zeros(names.get(i), shapes[i]);
-                out.add(t);
-                MemorySegment.copy(src, offsets[i] * Float.BYTES, t.segment(), 0, t.byteSize());
-            }
-        } catch (RuntimeException e) {
-            out.forEach(Tensor::close);
-            throw e;
-        }
-        return new ParamSet(out);
+        if (result != null) for (String name : rule.slots()) result.transferToHost(STATE + name);
+        return packed.unpackState(s -> slotsHost[s]);
     }
 
     /** Steps taken (the state's step counter). */
-    public long step() { return step; }
+    public long step() { return packed.step(); }
 
     /** Elements over all tensors: the one launch's size. */
     public long elementCount() { return total; }
 
     /** Where tensor {@code i} starts in the packed buffers, in elements. */
-    public long offset(int i) { return offsets[i]; }
+    public long offset(int i) { return packed.offset(i); }
 
     /** Turns the plan's device-event profiler on or off. */
     public DeviceOptimizer withProfiler(boolean on) {
@@ -328,6 +240,6 @@ public final class DeviceOptimizer implements BoundOptimizer {
 
     @Override
     public String toString() {
-        return "DeviceOptimizer[" + rule.name() + " on " + where + ", " + names.size() + " tensors, " + total + " elements, step " + step + "]";
+        return "DeviceOptimizer[" + rule.name() + " on " + where + ", " + packed.names().size() + " tensors, " + total + " elements, step " + packed.step() + "]";
     }
 }

@@ -8,21 +8,33 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 import java.util.function.Supplier;
 
 /**
- * The device drivers this build knows, by name ({@code opencl}, {@code cuda}), as
- * {@code --backend name[:N]} takes them. A driver is made on first use (its supplier may load a
- * native library) and then kept. Thread-safe.
+ * The device drivers on the class path, by name, as {@code --backend name[:N]} takes them: every
+ * {@link Driver} listed in {@code META-INF/services/io.nag4j.gpu.device.Driver} (nag-gpu lists
+ * OpenCL and CUDA), plus any a program {@link #register}s. Nothing here names a driver. A
+ * driver's constructor must be cheap: it loads its native library on first use, so a missing
+ * library is a {@link DeviceUnavailableException} from {@link Driver#devices()}, not a failure
+ * to list. Thread-safe.
  */
 public final class Drivers {
     private static final Map<String, Supplier<Driver>> SUPPLIERS = new LinkedHashMap<>();
     private static final Map<String, Driver> MADE = new LinkedHashMap<>();
 
     static {
-        // Made lazily: the supplier loads the native library only when the driver is first asked for.
-        SUPPLIERS.put("opencl", io.nag4j.gpu.opencl.OpenClDriver::new);
-        SUPPLIERS.put("cuda", io.nag4j.gpu.ptx.CudaDriver::new);
+        for (ServiceLoader.Provider<Driver> p : ServiceLoader.load(Driver.class, Drivers.class.getClassLoader()).stream().toList()) {
+            try {
+                Driver d = p.get();
+                SUPPLIERS.putIfAbsent(key(d.name()), () -> d);
+                MADE.putIfAbsent(key(d.name()), d);
+            } catch (ServiceConfigurationError | RuntimeException | LinkageError e) {
+                System.getLogger(Drivers.class.getName()).log(System.Logger.Level.WARNING,
+                        "driver " + p.type().getName() + " could not be made: " + e);
+            }
+        }
     }
 
     private Drivers() {}

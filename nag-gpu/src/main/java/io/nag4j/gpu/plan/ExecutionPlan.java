@@ -334,10 +334,7 @@ public final class ExecutionPlan implements AutoCloseable {
         for (GraphRun g : runs) {
             for (TaskRun t : g.tasks) {
                 if (t.compiled != null) continue;
-                if (t.task.mode() == Mode.EXACT && !info.bitExact()) {
-                    throw new TaskFailedException(t.label, deviceLabel, "task '" + t.label + "' needs EXACT mode but " + deviceLabel
-                            + " is not bit-exact (" + info.whyNotBitExact() + "); no fallback: choose another device or Mode.FAST", null);
-                }
+                Exactness.of(info).require(t.task.kernel(), t.task.mode(), t.label);
                 long c0 = System.nanoTime();
                 try {
                     t.compiled = ctx.compile(t.task.kernel(), t.task.mode());

@@ -8,25 +8,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.ServiceLoader;
 import java.util.function.BiFunction;
 
 /**
- * Code generators by target name, as {@code nag4j kernels --target} takes them: a renderer is a
- * pure function from a kernel and a mode to source text. {@code ir} (the kernel's own printout) is
- * built in; the others ({@code java}, {@code opencl}, {@code ptx}) are registered by the modules
- * that implement them. Thread-safe.
+ * Code generators by target name, as {@code nag4j kernels --target} takes them: every
+ * {@link Renderer} listed in {@code META-INF/services/io.nag4j.gpu.plan.Renderer} on the class
+ * path (nag-gpu lists {@code ir}, {@code java}, {@code opencl} and {@code ptx}), plus any a
+ * program {@link #register}s. Nothing here names a target. Thread-safe.
  */
 public final class Renderers {
-    /** Targets nag4j has or plans, whether or not this build registered them. */
-    public static final List<String> KNOWN_TARGETS = List.of("ir", "java", "opencl", "ptx");
-
     private static final Map<String, BiFunction<Kernel, Mode, String>> RENDERERS = new LinkedHashMap<>();
 
     static {
-        RENDERERS.put("ir", (k, m) -> k.print());
-        RENDERERS.put("java", (k, m) -> io.nag4j.core.cpu.CpuBackend.describe(k));
-        RENDERERS.put("opencl", io.nag4j.gpu.opencl.OpenClRenderer::render);
-        RENDERERS.put("ptx", io.nag4j.gpu.ptx.PtxRenderer::render);
+        for (Renderer r : ServiceLoader.load(Renderer.class, Renderers.class.getClassLoader())) RENDERERS.putIfAbsent(key(r.target()), r::render);
     }
 
     private Renderers() {}
@@ -50,27 +45,33 @@ public final class Renderers {
     /**
      * The source {@code target}'s renderer makes of {@code kernel} in {@code mode}.
      *
-     * @throws IllegalArgumentException if the target is unknown or has no renderer in this build
+     * @throws IllegalArgumentException if no renderer of that name is on the class path
      */
     public static String render(String target, Kernel kernel, Mode mode) {
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(mode, "mode");
-        String t = key(target);
         BiFunction<Kernel, Mode, String> r;
         synchronized (Renderers.class) {
-            r = RENDERERS.get(t);
+            r = RENDERERS.get(key(target));
         }
-        if (r == null) {
-            if (KNOWN_TARGETS.contains(t)) {
-                throw new IllegalArgumentException("target '" + t + "' has no renderer in this build; available: " + targets());
-            }
-            throw new IllegalArgumentException("unknown target '" + target + "'; known: " + KNOWN_TARGETS);
-        }
+        if (r == null) throw new IllegalArgumentException("unknown target '" + target + "'; known: " + targets());
         return r.apply(kernel, mode);
     }
 
     private static String key(String target) {
-        if (target == null || target.isBlank()) throw new IllegalArgumentException("a target needs a name, one of " + KNOWN_TARGETS);
+        if (target == null || target.isBlank()) throw new IllegalArgumentException("a target needs a name, one of " + targets());
         return target.strip().toLowerCase(Locale.ROOT);
+    }
+
+    /** {@code ir}: the kernel's own printout. */
+    public static final class Ir implements Renderer {
+        @Override public String target() { return "ir"; }
+        @Override public String render(Kernel kernel, Mode mode) { return kernel.print(); }
+    }
+
+    /** {@code java}: the loop the CPU backend generates, as JVM bytecode described in Java. */
+    public static final class Java implements Renderer {
+        @Override public String target() { return "java"; }
+        @Override public String render(Kernel kernel, Mode mode) { return io.nag4j.core.cpu.CpuBackend.describe(kernel); }
     }
 }

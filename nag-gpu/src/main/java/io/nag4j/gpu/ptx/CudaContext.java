@@ -260,9 +260,6 @@ public final class CudaContext implements DeviceContext {
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(mode, "mode");
         open();
-        if (mode == Mode.EXACT && !info.bitExact()) {
-            throw new IllegalStateException("EXACT mode on " + info.spec() + " (" + info.name() + ") cannot be bit-exact: " + info.whyNotBitExact());
-        }
         String key = kernel.hash() + "/" + mode;
         CudaKernel hit = kernels.get(key);
         if (hit != null) return hit.asCached();

@@ -273,4 +273,10 @@ public final class PtxRenderer {
 
     /** A name safe inside a {@code //} comment: a newline or other control character would end it early. */
     private static String comment(String name) { return name.replaceAll("[^\\x20-\\x7e]", "?"); }
+
+    /** The {@code ptx} target, found by {@link java.util.ServiceLoader}. */
+    public static final class Provider implements io.nag4j.gpu.plan.Renderer {
+        @Override public String target() { return "ptx"; }
+        @Override public String render(Kernel kernel, Mode mode) { return PtxRenderer.render(kernel, mode); }
+    }
 }

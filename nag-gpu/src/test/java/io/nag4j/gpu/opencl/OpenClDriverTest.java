@@ -96,18 +96,6 @@ class OpenClDriverTest {
         }
     }
 
-    @Test
-    void exactModeOnADeviceThatIsNotBitExactThrowsNamingWhy() {
-        DeviceInfo ftz = new DeviceInfo("opencl", 3, "Flushy", "V", "OpenCL 1.2", 1 << 30, 4, false, true);
-        var e = assertThrows(DeviceUnavailableException.class, () -> OpenClContext.checkExactPossible(ftz, Mode.EXACT));
-        assertTrue(e.getMessage().contains("flushes fp32 denormals"), e.getMessage());
-        assertTrue(e.getMessage().contains("opencl:3"), e.getMessage());
-        DeviceInfo sloppy = new DeviceInfo("opencl", 0, "Sloppy", "V", "OpenCL 1.2", 1 << 30, 4, true, false);
-        var s = assertThrows(DeviceUnavailableException.class, () -> OpenClContext.checkExactPossible(sloppy, Mode.EXACT));
-        assertTrue(s.getMessage().contains("divide/sqrt not correctly rounded"), s.getMessage());
-        OpenClContext.checkExactPossible(ftz, Mode.FAST); // FAST makes no bit promise
-    }
-
     /** A second context (as a second process would) with the same cache dir loads the binary from disk. */
     @Test
     void programCacheServesMemoryThenDiskWithTheSameBits(@TempDir Path dir) throws Exception {

@@ -1,0 +1,147 @@
+package io.nag4j.gpu.plan;
+
+import io.nag4j.core.optim.OptState;
+import io.nag4j.core.optim.StepChecks;
+import io.nag4j.core.rule.Hyperparams;
+import io.nag4j.core.rule.Rule;
+import io.nag4j.core.tensor.ParamSet;
+import io.nag4j.core.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.function.IntFunction;
+
+/**
+ * What every device binding shares, whatever runtime moves its data: the packed layout of its
+ * ParamSet (tensor {@code i} at element {@link #offset(int)} of one buffer per kernel input, so
+ * one launch over {@link #total()} elements steps every tensor), the checks a step makes before
+ * anything changes, and the step counter. Not thread-safe, like the bindings that hold it.
+ */
+public final class PackedBinding {
+    private final Rule rule;
+    private final List<String> names;
+    private final long[][] shapes;
+    private final long[] offsets;
+    private final long total;
+    private long step;
+    private ParamSet lastChecked;
+    private Hyperparams lastCheckedHp;
+
+    /**
+     * Checks {@code hp}, {@code params} and {@code initial} (a resumed state, or null) as a bind
+     * must, before anything is allocated.
+     *
+     * @throws IllegalArgumentException naming the culprit
+     */
+    public PackedBinding(Rule rule, Hyperparams hp, ParamSet params, OptState initial) {
+        this.rule = rule;
+        StepChecks.checkHyperparams(rule, hp);
+        if (params == null) throw new IllegalArgumentException("params are null");
+        params.checkCompatible(params, "params");
+        if (initial != null) StepChecks.check(rule, initial, params, params, hp);
+        this.names = params.names();
+        int count = params.size();
+        this.shapes = new long[count][];
+        this.offsets = new long[count];
+        long n = 0;
+        for (int i = 0; i < count; i++) {
+            shapes[i] = params.get(i).shape();
+            offsets[i] = n;
+            n = Math.addExact(n, params.get(i).size());
+        }
+        this.total = n;
+        this.step = initial == null ? 0 : initial.step();
+    }
+
+    /** Elements over all tensors: the one launch's size. */
+    public long total() { return total; }
+
+    /** Where tensor {@code i} starts in the packed buffers, in elements. */
+    public long offset(int i) { return offsets[i]; }
+
+    public List<String> names() { return names; }
+
+    /** Steps taken so far (the state's step counter). */
+    public long step() { return step; }
+
+    /** Copies each tensor of {@code set} (shaped as bound) to its offset in {@code dst}. */
+    public void pack(ParamSet set, MemorySegment dst) {
+        for (int i = 0; i < offsets.length; i++) {
+            Tensor t = set.get(i);
+            MemorySegment.copy(t.segment(), 0, dst, offsets[i] * Float.BYTES, t.byteSize());
+        }
+    }
+
+    /** New tensors, named and shaped as bound, copied from their offsets in {@code src}; the caller closes them. */
+    public ParamSet unpack(MemorySegment src) {
+        List<Tensor> out = new ArrayList<>(names.size());
+        try {
+            for (int i = 0; i < offsets.length; i++) {
+                Tensor t = Tensor.zeros(names.get(i), shapes[i]);
+                out.add(t);
+                MemorySegment.copy(src, offsets[i] * Float.BYTES, t.segment(), 0, t.byteSize());
+            }
+        } catch (RuntimeException e) {
+            out.forEach(Tensor::close);
+            throw e;
+        }
+        return new ParamSet(out);
+    }
+
+    /** The state: slot {@code s} unpacked from {@code slot.apply(s)}, with the step counter; the caller closes it. */
+    public OptState unpackState(IntFunction<MemorySegment> slot) {
+        LinkedHashMap<String, ParamSet> slots = new LinkedHashMap<>();
+        try {
+            for (int s = 0; s < rule.slots().size(); s++) slots.put(rule.slots().get(s), unpack(slot.apply(s)));
+        } catch (RuntimeException e) {
+            slots.values().forEach(ParamSet::close);
+            throw e;
+        }
+        return new OptState(rule.name(), slots, step);
+    }
+
+    /**
+     * Checks a step's hyperparameters and that the counter can grow; returns the step about to be
+     * taken (1 for the first). Changes nothing: {@link #stepped} counts it once it ran.
+     */
+    public long nextStep(Hyperparams hp) {
+        // Hyperparams are immutable: the same object passed again (the usual case) needs no second check.
+        if (hp != lastCheckedHp) {
+            StepChecks.checkHyperparams(rule, hp);
+            lastCheckedHp = hp;
+        }
+        if (step == Long.MAX_VALUE) throw new IllegalArgumentException("step counter is at its maximum");
+        return step + 1;
+    }
+
+    /** Counts step {@code t} (from {@link #nextStep}) as taken. */
+    public void stepped(long t) { step = t; }
+
+    /** As {@link ParamSet#checkCompatible}, without allocating when the same updates come again. */
+    public void checkUpdates(ParamSet updates) {
+        if (updates == null) throw new IllegalArgumentException("updates is null");
+        if (updates == lastChecked) {
+            // A ParamSet's tensors and their shapes never change; only closing can.
+            for (int i = 0; i < offsets.length; i++) {
+                if (updates.get(i).isClosed()) throw new IllegalArgumentException("updates tensor '" + updates.get(i).name() + "' is closed");
+            }
+            return;
+        }
+        if (updates.size() != names.size()) {
+            throw new IllegalArgumentException("updates has " + updates.size() + " tensors " + updates.names()
+                    + " but params have " + names.size() + " " + names);
+        }
+        for (int i = 0; i < offsets.length; i++) {
+            Tensor u = updates.get(i);
+            if (u.isClosed()) throw new IllegalArgumentException("updates tensor '" + u.name() + "' is closed");
+            if (!Arrays.equals(shapes[i], u.shape())) {
+                throw new IllegalArgumentException("updates tensor '" + u.name() + "' has shape " + Arrays.toString(u.shape())
+                        + " but param '" + names.get(i) + "' has " + Arrays.toString(shapes[i]));
+            }
+        }
+        lastChecked = updates;
+    }
+}

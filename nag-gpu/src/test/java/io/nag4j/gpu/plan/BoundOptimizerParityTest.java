@@ -1,0 +1,261 @@
+package io.nag4j.gpu.plan;
+
+import io.nag4j.core.golden.Bits;
+import io.nag4j.core.golden.NagGolden;
+import io.nag4j.core.optim.OptState;
+import io.nag4j.core.optim.Optimizer;
+import io.nag4j.core.reference.NagReference;
+import io.nag4j.core.reference.ReferenceOptimizer;
+import io.nag4j.core.rule.Hyperparams;
+import io.nag4j.core.rule.Nag;
+import io.nag4j.core.rule.Rule;
+import io.nag4j.core.rule.Rules;
+import io.nag4j.core.tensor.ParamSet;
+import io.nag4j.core.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Any {@link BoundOptimizer} in EXACT mode against the hand-written references, bit for bit:
+ * every rule over many steps with special values and a schedule, NAG's golden cases, ParamSets of
+ * 100 odd tensors (a scalar and empty ones among them), a failed step that changes nothing, a
+ * checkpoint written from the backend's state and resumed, reads before any step and use after
+ * close. A subclass says how to bind (and may skip with a JUnit assumption when its device is
+ * absent); {@link DeviceOptimizerParityTest} is the one for nag4j's own drivers.
+ */
+public abstract class BoundOptimizerParityTest {
+    /** Binds in EXACT mode on the backend under test. */
+    protected abstract BoundOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, OptState state);
+
+    /** Launches the backend made so far, where it counts them (nag4j's runtime does), to check one launch per step. */
+    protected OptionalLong launches(BoundOptimizer opt) { return OptionalLong.empty(); }
+
+    private void assertLaunches(long expected, BoundOptimizer opt, String what) {
+        OptionalLong n = launches(opt);
+        if (n.isPresent()) assertEquals(expected, n.getAsLong(), what);
+    }
+
+    protected static ParamSet paramsOf(NagGolden.Trajectory tr) {
+        List<Tensor> ps = new ArrayList<>();
+        for (int i = 0; i < tr.names().size(); i++) ps.add(Tensor.of(tr.names().get(i), tr.theta0().get(i), tr.shapes().get(i)));
+        return new ParamSet(ps);
+    }
+
+    protected static List<float[]> arrays(ParamSet s) {
+        List<float[]> out = new ArrayList<>();
+        for (Tensor t : s) out.add(t.toArray());
+        return out;
+    }
+
+    /** Device params and every state slot equal the reference's, bit for bit (NaN by class). */
+    protected static void assertSameState(String where, BoundOptimizer dev, ParamSet refParams, OptState refState) {
+        try (ParamSet p = dev.readParams(); OptState s = dev.readState()) {
+            assertEquals(refState.step(), s.step(), where + " step");
+            assertEquals(refParams.names(), p.names(), where + " param names");
+            for (int i = 0; i < p.size(); i++) Bits.assertSame(refParams.get(i), p.get(i), where + " param");
+            for (String slot : refState.slotNames()) {
+                assertEquals(refParams.names(), s.slot(slot).names(), where + " names of slot " + slot);
+                for (int i = 0; i < p.size(); i++) Bits.assertSame(refState.slot(slot).get(i), s.slot(slot).get(i), where + " slot " + slot);
+            }
+        }
+    }
+
+    @Test
+    protected void nagGoldenCasesBitForBit() {
+        for (NagGolden.Trajectory tr : NagGolden.all()) {
+            try (ParamSet params = paramsOf(tr); ParamSet updates = params.zerosLike("");
+                 BoundOptimizer dev = bind(Nag.INSTANCE, Nag.INSTANCE.defaults(), params, null)) {
+                for (int s = 0; s < tr.steps(); s++) {
+                    for (int i = 0; i < updates.size(); i++) updates.get(i).copyFrom(tr.updates()[s][i]);
+                    dev.step(updates);
+                    if (!tr.expect().containsKey(s + 1)) continue;
+                    try (ParamSet theta = dev.readParams(); OptState st = dev.readState()) {
+                        assertEquals(s + 1, st.step());
+                        NagGolden.check(tr, s + 1, arrays(theta), arrays(st.slot("phi")));
+                    }
+                }
+                assertLaunches(tr.steps(), dev, "case " + tr.name() + ": one launch per step");
+            }
+        }
+    }
+
+    /** 101+ tensors of odd sizes and ranks (a scalar and an empty one among them), seeded values with specials. */
+    protected static ParamSet oddParams(Random rnd, String prefix) {
+        List<Tensor> ts = new ArrayList<>();
+        for (int i = 0; i < 103; i++) {
+            long[] shape = switch (i % 5) {
+                case 0 -> new long[] {1 + 2 * rnd.nextInt(60)};
+                case 1 -> new long[] {1 + 2 * rnd.nextInt(6), 1 + 2 * rnd.nextInt(9)};
+                case 2 -> new long[] {3, 1 + 2 * rnd.nextInt(3), 5};
+                case 3 -> new long[] {1 + 2 * rnd.nextInt(200)};
+                default -> new long[] {7};
+            };
+            if (i == 17) shape = new long[] {};
+            if (i == 42) shape = new long[] {3, 0};
+            Tensor t = Tensor.zeros(prefix + "t" + i, shape);
+            for (long e = 0; e < t.size(); e++) t.set(e, value(rnd));
+            ts.add(t);
+        }
+        return new ParamSet(ts);
+    }
+
+    protected static float value(Random rnd) {
+        int k = rnd.nextInt(100);
+        if (k == 0) return Float.MIN_VALUE * (1 + rnd.nextInt(1000)) * (rnd.nextBoolean() ? 1 : -1); // subnormal
+        if (k == 1) return rnd.nextBoolean() ? 0f : -0f;
+        if (k == 2) return (float) (rnd.nextGaussian() * 1e30);
+        if (k == 3) return Float.MIN_NORMAL * (rnd.nextFloat() + 1);
+        return (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(7) - 3));
+    }
+
+    /** Steps per rule (300 on real devices); a slow stand-in (the PTX interpreter) runs fewer. */
+    protected int ruleSteps() { return 300; }
+
+    @Test
+    protected void everyRuleMatchesItsReferenceOverManyRandomStepsOnAParamSetOf100OddTensors() {
+        int steps = ruleSteps();
+        for (Rule rule : Rules.all()) {
+            Random rnd = new Random(20261124L + rule.name().hashCode());
+            Hyperparams base = rule.defaults();
+            Optimizer ref = ReferenceOptimizer.forRule(rule.name(), base);
+            try (ParamSet refParams = oddParams(rnd, ""); ParamSet updates = refParams.zerosLike("");
+                 OptState refState = ref.init(refParams);
+                 BoundOptimizer dev = bind(rule, base, refParams, null)) {
+                for (int s = 1; s <= steps; s++) {
+                    for (Tensor u : updates) for (long e = 0; e < u.size(); e++) u.set(e, value(rnd));
+                    // A schedule: the learning rate (every rule's first hyperparameter) changes every step, as a kernel argument.
+                    String lr = base.names().get(0);
+                    Hyperparams hp = base.with(lr, (float) (base.get(lr) * (1 + 0.5 * Math.sin(s))));
+                    ref.step(refState, refParams, updates, hp);
+                    dev.step(updates, hp);
+                    if (s % 50 == 0 || s == 1 || s == 2 || s == steps) assertSameState(rule.name() + " step " + s, dev, refParams, refState);
+                }
+                assertLaunches(steps, dev, rule.name() + ": one launch per step for the whole ParamSet");
+            }
+        }
+    }
+
+    @Test
+    protected void aFailedStepChangesNothing() {
+        Hyperparams hp = Nag.INSTANCE.defaults();
+        NagReference ref = new NagReference(hp);
+        Random rnd = new Random(7);
+        try (ParamSet refParams = oddParams(rnd, ""); ParamSet updates = refParams.zerosLike("");
+             OptState refState = ref.init(refParams); BoundOptimizer dev = bind(Nag.INSTANCE, hp, refParams, null)) {
+            for (int s = 0; s < 2; s++) {
+                for (Tensor u : updates) for (long e = 0; e < u.size(); e++) u.set(e, value(rnd));
+                ref.step(refState, refParams, updates);
+                dev.step(updates);
+            }
+            List<Tensor> fewer = new ArrayList<>(updates.tensors().subList(0, updates.size() - 1));
+            assertThrows(IllegalArgumentException.class, () -> dev.step(new ParamSet(fewer)), "one tensor short");
+            List<Tensor> reshaped = new ArrayList<>(updates.tensors());
+            try (Tensor wrong = Tensor.zeros("t0", reshaped.get(0).size() + 1)) {
+                reshaped.set(0, wrong);
+                var e = assertThrows(IllegalArgumentException.class, () -> dev.step(new ParamSet(reshaped)));
+                assertTrue(e.getMessage().contains("'t0'"), e.getMessage());
+            }
+            assertThrows(IllegalArgumentException.class, () -> dev.step(updates, Hyperparams.of("eta", 0.1f)), "mu missing");
+            assertThrows(IllegalArgumentException.class, () -> dev.step(updates, Hyperparams.of("eta", 0.1f, "mu", 0.9f, "x", 1f)));
+            assertThrows(IllegalArgumentException.class, () -> hp.with("eta", Float.NaN), "a NaN hyperparameter cannot even be made");
+            assertThrows(IllegalArgumentException.class, () -> dev.step(null));
+            Tensor closed = Tensor.zeros("t0", updates.get(0).shape());
+            closed.close();
+            List<Tensor> withClosed = new ArrayList<>(updates.tensors());
+            withClosed.set(0, closed);
+            assertThrows(IllegalArgumentException.class, () -> dev.step(new ParamSet(withClosed)));
+            try (OptState st = dev.readState()) {
+                assertEquals(2, st.step(), "no step was counted");
+            }
+            assertSameState("after failed steps", dev, refParams, refState);
+            // The next good step is the third: the momentum mask and state are as before the failures.
+            for (Tensor u : updates) for (long e = 0; e < u.size(); e++) u.set(e, value(rnd));
+            ref.step(refState, refParams, updates);
+            dev.step(updates);
+            assertSameState("good step after failed ones", dev, refParams, refState);
+        }
+    }
+
+    @Test
+    protected void checkpointFromDeviceStateResumesBitForBit() throws java.io.IOException {
+        Hyperparams hp = Nag.INSTANCE.defaults().with("eta", 0.03f);
+        NagReference ref = new NagReference(hp);
+        Random rnd = new Random(11);
+        try (ParamSet refParams = oddParams(rnd, ""); ParamSet updates = refParams.zerosLike("");
+             OptState refState = ref.init(refParams)) {
+            List<float[][]> us = new ArrayList<>();
+            for (int s = 0; s < 12; s++) {
+                float[][] u = new float[updates.size()][];
+                for (int i = 0; i < u.length; i++) {
+                    u[i] = new float[(int) updates.get(i).size()];
+                    for (int e = 0; e < u[i].length; e++) u[i][e] = value(rnd);
+                }
+                us.add(u);
+            }
+            java.nio.file.Path file = java.nio.file.Files.createTempFile("nag4j-device-ckpt", ".safetensors");
+            try (BoundOptimizer dev = bind(Nag.INSTANCE, hp, refParams, null)) {
+                for (int s = 0; s < 7; s++) {
+                    for (int i = 0; i < updates.size(); i++) updates.get(i).copyFrom(us.get(s)[i]);
+                    dev.step(updates);
+                }
+                dev.save(file);  // a checkpoint file written from device state
+            }
+            io.nag4j.core.io.Checkpoint ck = io.nag4j.core.io.Checkpoint.load(file, Nag.INSTANCE);
+            java.nio.file.Files.delete(file);
+            assertEquals(hp, ck.hyperparams());
+            ParamSet saved = ck.params();
+            OptState savedState = ck.state();
+            assertEquals(7, savedState.step());
+            assertEquals(List.of("phi"), savedState.slotNames());
+            assertEquals(refParams.names(), savedState.slot("phi").names());
+            try (ck; BoundOptimizer resumed = bind(Nag.INSTANCE, hp, saved, savedState)) {
+                for (int s = 0; s < 12; s++) {
+                    for (int i = 0; i < updates.size(); i++) updates.get(i).copyFrom(us.get(s)[i]);
+                    ref.step(refState, refParams, updates);
+                    if (s >= 7) resumed.step(updates);
+                }
+                assertSameState("resumed at 7, now at 12", resumed, refParams, refState);
+            }
+        }
+    }
+
+    @Test
+    protected void emptyTensorsAndAnEmptyParamSetStepWithoutLaunching() {
+        for (ParamSet params : List.of(ParamSet.of(Tensor.zeros("e", 0), Tensor.zeros("f", 2, 0)), new ParamSet(List.of()))) {
+            try (params; ParamSet updates = params.zerosLike("");
+                 BoundOptimizer dev = bind(Nag.INSTANCE, Nag.INSTANCE.defaults(), params, null)) {
+                dev.step(updates);
+                dev.step(updates);
+                assertLaunches(0, dev, "nothing to launch over");
+                try (ParamSet p = dev.readParams(); OptState st = dev.readState()) {
+                    assertEquals(params.names(), p.names());
+                    assertEquals(2, st.step());
+                }
+            }
+        }
+    }
+
+    @Test
+    protected void readsBeforeAnyStepAndRefusesUseAfterClose() {
+        Random rnd = new Random(3);
+        try (ParamSet params = oddParams(rnd, ""); ParamSet updates = params.zerosLike("")) {
+            BoundOptimizer dev = bind(Nag.INSTANCE, Nag.INSTANCE.defaults(), params, null);
+            try (OptState zero = new NagReference().init(params)) {
+                assertSameState("before any step", dev, params, zero);
+            }
+            dev.close();
+            dev.close();
+            assertThrows(IllegalStateException.class, () -> dev.step(updates));
+            assertThrows(IllegalStateException.class, dev::readParams);
+            assertThrows(IllegalStateException.class, dev::readState);
+        }
+    }
+}
