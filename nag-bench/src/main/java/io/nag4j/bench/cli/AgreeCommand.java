@@ -8,8 +8,11 @@ import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
+import io.nag4j.gpu.Mode;
 import io.nag4j.gpu.plan.Backends;
+import io.nag4j.gpu.plan.Drivers;
 import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.tornado.TornadoBackends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -39,8 +42,13 @@ import java.util.concurrent.Callable;
 public final class AgreeCommand implements Callable<Integer> {
     static final int DISAGREE = 3;
 
-    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "SPEC", description = "cpu, opencl[:N], cuda[:N]. Default: cpu.")
+    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "SPEC", description = "A backend spec, as 'nag4j devices' lists them. Default: cpu.")
     String backend;
+
+    @Option(names = "--tornado-defaults", description = {"With --backend tornado[:N]: run TornadoVM with its own default numerics (its FMA pass,",
+            "native math functions, -cl-mad-enable -cl-fast-relaxed-math) instead of EXACT's, and report how many values",
+            "differ. A measurement, not a promise: exit 0 whatever differs."})
+    boolean tornadoDefaults;
 
     @Option(names = "--optimizer", paramLabel = "NAME", description = "Only this optimizer. Default: every built-in one.")
     String optimizer;
@@ -68,32 +76,53 @@ public final class AgreeCommand implements Callable<Integer> {
         if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         if (tensors < 1) throw new IllegalArgumentException("--tensors must be at least 1, got " + tensors);
         List<Rule> rules = optimizer == null ? Rules.all() : List.of(Rules.byName(optimizer));
+        Mode mode = Mode.EXACT;
+        if (tornadoDefaults) {
+            // By name only: resolving the device would start TornadoVM with EXACT's switches.
+            if (!(Backends.get(Drivers.parseSpec(backend).driver()) instanceof TornadoBackends.Jit)) {
+                throw new IllegalArgumentException("--tornado-defaults measures TornadoVM's JIT: it needs --backend tornado[:N], got '" + backend + "'");
+            }
+            // TornadoVM reads these switches once, when its runtime starts: before anything binds.
+            System.setProperty(TornadoBackends.NUMERICS_PROPERTY, "defaults");
+            mode = Mode.FAST;
+        }
         PrintWriter out = spec.commandLine().getOut();
         List<Result> results = new ArrayList<>();
         for (Rule rule : rules) {
-            Result r = run(rule);
+            Result r = run(rule, mode);
             results.add(r);
             out.printf("%-9s on %-24s %4d steps, %8d elements: %s%n", r.optimizer(), r.backend(), r.steps(), r.elements(),
                     r.differing() == 0 ? "bitwise identical (" + r.compared() + " values compared)"
-                            : r.differing() + " of " + r.compared() + " values differ; first: " + r.firstDifference());
+                            : r.differing() + " of " + r.compared() + " values differ (" + percent(r.differing(), r.compared()) + "); first: "
+                            + r.firstDifference());
             out.flush();
         }
         if (json != null) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("backend", backend);
+            doc.put("numerics", tornadoDefaults ? "tornadovm-defaults" : "exact");
             doc.put("seed", seed);
             doc.put("results", results);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
         }
+        if (tornadoDefaults) {
+            out.println("# TornadoVM's default numerics: a measurement of what a TornadoVM user gets, not a nag4j promise (EXACT mode gives 0 differences)");
+            out.flush();
+            return 0;
+        }
         return results.stream().allMatch(r -> r.differing() == 0) ? 0 : DISAGREE;
     }
 
-    private Result run(Rule rule) {
+    static String percent(long part, long whole) {
+        return String.format(java.util.Locale.ROOT, "%.2f%%", 100.0 * part / Math.max(1, whole));
+    }
+
+    private Result run(Rule rule, Mode mode) {
         SplittableRandom rnd = new SplittableRandom(seed ^ rule.name().hashCode());
         Hyperparams base = rule.defaults();
         try (ParamSet params = oddParams(rnd); ParamSet updates = params.zerosLike("");
              BoundOptimizer ref = Backends.bind("reference", rule, base, params, null);
-             BoundOptimizer dev = Backends.bind(backend, rule, base, params, null)) {
+             BoundOptimizer dev = Backends.bind(backend, rule, base, params, null, mode)) {
             long compared = 0, differing = 0;
             String first = null;
             for (int s = 1; s <= steps; s++) {

@@ -1,15 +1,15 @@
 package io.nag4j.bench.cli;
 
 import io.nag4j.gpu.device.DeviceInfo;
-import io.nag4j.gpu.device.DeviceUnavailableException;
-import io.nag4j.gpu.device.Driver;
-import io.nag4j.gpu.plan.Drivers;
+import io.nag4j.gpu.plan.Backend;
+import io.nag4j.gpu.plan.Backends;
+import io.nag4j.gpu.plan.Exactness;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.util.List;
+
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -26,34 +26,23 @@ public final class DevicesCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("%-12s %s%n", "cpu", "JVM CPU backend, " + Runtime.getRuntime().availableProcessors() + " cores; bit-exact: yes");
-        out.printf("%-12s %s%n", "reference", "hand-written reference optimizers (the oracle), one thread; bit-exact: yes");
-        List<String> drivers = Drivers.names();
-        if (drivers.isEmpty()) out.printf("%-12s %s%n", "(devices)", "no device drivers in this build");
-        for (String name : drivers) {
-            List<DeviceInfo> devices;
-            try {
-                Driver d = Drivers.get(name);
-                devices = d.devices();
-            } catch (DeviceUnavailableException e) {
-                out.printf("%-12s unavailable: %s%n", name, e.getMessage());
-                continue;
-            } catch (RuntimeException e) {
-                // One driver failing (a half-installed ICD, a CUDA error) must not hide the others' devices.
-                out.printf("%-12s error: %s%n", name, e.getMessage());
-                continue;
+        for (Backends.Listing l : Backends.devices()) {
+            Backend b = l.backend();
+            if (!b.hasDevices()) out.printf("%-18s %s%n", b.name(), b.describe());
+            else if (!l.unavailable().isEmpty()) out.printf("%-18s %s%n", b.name(), l.unavailable());
+            else if (l.devices().isEmpty()) out.printf("%-18s no devices%n", b.name());
+            for (int i = 0; i < l.devices().size(); i++) {
+                out.printf("%-18s %s%n", l.devices().get(i).spec(), describe(l.devices().get(i), l.exactness().get(i)));
             }
-            if (devices.isEmpty()) out.printf("%-12s no devices%n", name);
-            for (DeviceInfo d : devices) out.printf("%-12s %s%n", d.spec(), describe(d));
         }
         out.flush();
         return 0;
     }
 
     /** One line: name, vendor, version, memory, compute units, and whether EXACT mode is bit-exact (with why not). */
-    static String describe(DeviceInfo d) {
+    static String describe(DeviceInfo d, Exactness exact) {
         return d.name() + " | " + d.vendor() + " | " + d.version() + " | " + gib(d.globalMemoryBytes()) + " | "
-                + d.computeUnits() + " compute units | bit-exact: " + (d.bitExact() ? "yes" : "no (" + d.whyNotBitExact() + ")");
+                + d.computeUnits() + " compute units | bit-exact: " + exact.summary();
     }
 
     static String gib(long bytes) {

@@ -14,7 +14,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code nag4j kernels --optimizer NAME --target ir|java|opencl|ptx [--mode exact|fast]}: prints
+ * {@code nag4j kernels --optimizer NAME --target TARGET [--mode exact|fast]}: prints
  * the code generated for an optimizer's kernel. Bad input (an unknown optimizer, target or mode,
  * or a target this build has no renderer for) is one line on stderr and exit code 2.
  */
@@ -27,7 +27,7 @@ public final class KernelsCommand implements Callable<Integer> {
     @Option(names = "--optimizer", required = true, paramLabel = "NAME", description = "Optimizer, e.g. nag.")
     String optimizer;
 
-    @Option(names = "--target", required = true, paramLabel = "TARGET", description = "ir, java, opencl or ptx.")
+    @Option(names = "--target", required = true, paramLabel = "TARGET", description = "A renderer this build has (found by ServiceLoader): ir, java, opencl, ptx, tornado, tornado-opencl.")
     String target;
 
     @Option(names = "--mode", defaultValue = "exact", paramLabel = "MODE", description = "exact (default) or fast.")

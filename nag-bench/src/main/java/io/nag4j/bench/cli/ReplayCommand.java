@@ -61,7 +61,7 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "Where to write the final params and state.")
     Path out;
 
-    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "SPEC", description = "cpu (default), reference, ...")
+    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "SPEC", description = "A backend spec, as 'nag4j devices' lists them (cpu, reference, opencl[:N], cuda[:N], tornado[:N], tornado-prebuilt[:N]). Default: cpu.")
     String backend;
 
     @Spec

@@ -66,6 +66,14 @@ public final class DeviceBenchCommand implements Callable<Integer> {
             + "0 skips it. Default: the largest working set of the run (--sizes, and ResNet-50's with --resnet50).", defaultValue = "-1")
     long bandwidthElements;
 
+    @Option(names = "--compare", split = ",", paramLabel = "SPEC", description = {"Instead: the same NAG steps on each of these backends side by side",
+            "(any backend, e.g. opencl:0,tornado-prebuilt,tornado): wall time per step at each size through the public",
+            "BoundOptimizer, and the first step of a fresh process for each."})
+    List<String> compare;
+
+    @Option(names = "--first-step", description = "Only time this process's first step on --backend (any backend: what each --compare child runs) and exit.")
+    boolean firstStepOnly;
+
     @Option(names = "--json", description = "Also write the results as JSON to this file.")
     File json;
 
@@ -78,6 +86,13 @@ public final class DeviceBenchCommand implements Callable<Integer> {
         if (!(warmupSeconds >= 0)) throw new IllegalArgumentException("--warmup-seconds must be >= 0, got " + warmupSeconds);
         if (!(probeSeconds > 0)) throw new IllegalArgumentException("--probe-seconds must be positive, got " + probeSeconds);
         long[] n = CpuBench.parseSizes(sizes);
+        if (firstStepOnly || compare != null) {
+            Map<String, Object> m = firstStepOnly ? SideBySide.firstStep(backend, n[0])
+                    : SideBySide.run(compare, n, warmupSeconds, steps, bigSteps, !noColdStart);
+            if (firstStepOnly) System.out.println(new ObjectMapper().writeValueAsString(m));
+            if (json != null) JSON.writeValue(json, m);
+            return 0;
+        }
         if (!Drivers.isRegistered(Drivers.parseSpec(backend).driver())) {
             throw new IllegalArgumentException("bench-device needs a device backend (" + String.join(", ", Drivers.names())
                     + ", with :N), got '" + backend + "'");

@@ -66,10 +66,10 @@ class DevicesKernelsCommandTest {
             assertEquals(0, r.code(), r.err());
             assertTrue(r.out().contains("cpu") && r.out().contains(Runtime.getRuntime().availableProcessors() + " cores"), r.out());
             assertTrue(r.out().contains("reference"), r.out());
-            assertTrue(r.out().contains("stub:0       Stub GPU | Stub Inc | Stub 3.0 | 8.0 GiB | 16 compute units | bit-exact: yes"), r.out());
-            assertTrue(r.out().contains("stub:1       Stub FTZ") && r.out().contains("bit-exact: no (flushes fp32 denormals to zero)"), r.out());
-            assertTrue(r.out().contains("gone         unavailable: libGone.so.1"), r.out());
-            assertTrue(r.out().contains("broken       error: clGetDeviceIDs failed: CL_INVALID_VALUE (-30)"), r.out());
+            assertTrue(r.out().contains("stub:0             Stub GPU | Stub Inc | Stub 3.0 | 8.0 GiB | 16 compute units | bit-exact: yes"), r.out());
+            assertTrue(r.out().contains("stub:1             Stub FTZ") && r.out().contains("bit-exact: no (the device flushes fp32 denormals to zero)"), r.out());
+            assertTrue(r.out().contains("gone               unavailable: libGone.so.1"), r.out());
+            assertTrue(r.out().contains("broken             error: clGetDeviceIDs failed: CL_INVALID_VALUE (-30)"), r.out());
             assertTrue(r.out().indexOf("broken ") < r.out().indexOf("stub:0"), "the failing driver came first: " + r.out());
         } finally {
             Drivers.unregister("stub");

@@ -96,8 +96,7 @@ class ReplayBackendsAgreeTest {
                 hpArgs.add("--hp");
                 hpArgs.add(k + "=" + Float.toHexString(x));
             });
-            List<String> backends = new ArrayList<>(List.of("reference", "cpu"));
-            openClOrSkipSoft(backends);
+            List<String> backends = backends();
             Map<String, float[]> first = null;
             String firstBackend = null;
             for (String b : backends) {
@@ -127,6 +126,13 @@ class ReplayBackendsAgreeTest {
             ps.forEach(Tensor::close);
             us.forEach(Tensor::close);
         }
+    }
+
+    /** The backends compared, the first being the one the others are held to. */
+    protected List<String> backends() {
+        List<String> backends = new ArrayList<>(List.of("reference", "cpu"));
+        openClOrSkipSoft(backends);
+        return backends;
     }
 
     /** Adds opencl to the backends when a platform exists; in CI (NAG4J_REQUIRE_OPENCL=1) it must. */
