@@ -2,16 +2,11 @@ package io.nag4j.bench.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.nag4j.core.optim.OptState;
-import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
-import io.nag4j.core.tensor.ParamSet;
-import io.nag4j.core.tensor.Tensor;
 import io.nag4j.gpu.Mode;
 import io.nag4j.gpu.plan.Backends;
 import io.nag4j.gpu.plan.Drivers;
-import io.nag4j.gpu.plan.BoundOptimizer;
 import io.nag4j.tornado.TornadoBackends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,7 +20,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /**
@@ -69,7 +63,7 @@ public final class AgreeCommand implements Callable<Integer> {
     CommandSpec spec;
 
     /** What one optimizer's run found. */
-    record Result(String optimizer, String backend, int steps, long elements, long compared, long differing, String firstDifference) {}
+    record Result(String optimizer, String backend, int steps, long elements, long compared, long differing, long maxUlp, String firstDifference) {}
 
     @Override
     public Integer call() throws IOException {
@@ -118,89 +112,8 @@ public final class AgreeCommand implements Callable<Integer> {
     }
 
     private Result run(Rule rule, Mode mode) {
-        SplittableRandom rnd = new SplittableRandom(seed ^ rule.name().hashCode());
-        Hyperparams base = rule.defaults();
-        try (ParamSet params = oddParams(rnd); ParamSet updates = params.zerosLike("");
-             BoundOptimizer ref = Backends.bind("reference", rule, base, params, null);
-             BoundOptimizer dev = Backends.bind(backend, rule, base, params, null, mode)) {
-            long compared = 0, differing = 0;
-            String first = null;
-            for (int s = 1; s <= steps; s++) {
-                for (Tensor u : updates) for (long e = 0; e < u.size(); e++) u.set(e, value(rnd));
-                // A schedule: the learning rate (every rule's first hyperparameter) changes each step.
-                String lr = base.names().get(0);
-                Hyperparams hp = base.with(lr, (float) (base.get(lr) * (1 + 0.5 * Math.sin(s))));
-                ref.step(updates, hp);
-                dev.step(updates, hp);
-                if (s == 1 || s == 2 || s == steps || s % 25 == 0) {
-                    long[] diff = new long[1];
-                    String f = compare(rule, s, ref, dev, diff);
-                    compared += params.totalSize() * (1 + rule.slots().size());
-                    differing += diff[0];
-                    if (first == null) first = f;
-                }
-            }
-            return new Result(rule.name(), dev.where(), steps, params.totalSize(), compared, differing, first);
-        }
-    }
-
-    /** Compares params and every slot; returns the first difference (or null) and adds the count to {@code diff[0]}. */
-    static String compare(Rule rule, int step, BoundOptimizer ref, BoundOptimizer dev, long[] diff) {
-        String first = null;
-        try (ParamSet rp = ref.readParams(); ParamSet dp = dev.readParams(); OptState rs = ref.readState(); OptState ds = dev.readState()) {
-            List<ParamSet[]> pairs = new ArrayList<>();
-            pairs.add(new ParamSet[] {rp, dp});
-            List<String> what = new ArrayList<>(List.of("param"));
-            for (String slot : rule.slots()) {
-                pairs.add(new ParamSet[] {rs.slot(slot), ds.slot(slot)});
-                what.add("state/" + slot);
-            }
-            for (int k = 0; k < pairs.size(); k++) {
-                ParamSet a = pairs.get(k)[0], b = pairs.get(k)[1];
-                for (int i = 0; i < a.size(); i++) {
-                    Tensor x = a.get(i), y = b.get(i);
-                    for (long e = 0; e < x.size(); e++) {
-                        float u = x.get(e), v = y.get(e);
-                        if (Float.floatToRawIntBits(u) == Float.floatToRawIntBits(v) || (Float.isNaN(u) && Float.isNaN(v))) continue;
-                        diff[0]++;
-                        if (first == null) {
-                            first = String.format("step %d %s '%s' element %d: reference %08x (%s), backend %08x (%s)", step, what.get(k),
-                                    x.name(), e, Float.floatToRawIntBits(u), u, Float.floatToRawIntBits(v), v);
-                        }
-                    }
-                }
-            }
-        }
-        return first;
-    }
-
-    private ParamSet oddParams(SplittableRandom rnd) {
-        List<Tensor> ts = new ArrayList<>();
-        for (int i = 0; i < tensors; i++) {
-            long[] shape = switch (i % 5) {
-                case 0 -> new long[] {1 + rnd.nextInt(37)};
-                case 1 -> new long[] {1 + rnd.nextInt(7), 1 + rnd.nextInt(13)};
-                case 2 -> new long[] {};
-                case 3 -> new long[] {2, 1 + rnd.nextInt(5), 3};
-                default -> new long[] {257 + rnd.nextInt(1000)};
-            };
-            Tensor t = Tensor.zeros("t" + i, shape);
-            for (long e = 0; e < t.size(); e++) t.set(e, value(rnd));
-            ts.add(t);
-        }
-        return new ParamSet(ts);
-    }
-
-    /** Mostly ordinary values over many magnitudes, with every kind of special value mixed in. */
-    static float value(SplittableRandom rnd) {
-        return switch (rnd.nextInt(64)) {
-            case 0 -> Float.NaN;
-            case 1 -> rnd.nextBoolean() ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
-            case 2 -> rnd.nextBoolean() ? 0f : -0f;
-            case 3 -> Float.intBitsToFloat(1 + rnd.nextInt(0x007fffff)) * (rnd.nextBoolean() ? 1 : -1);
-            case 4 -> (rnd.nextBoolean() ? 1 : -1) * Float.MAX_VALUE / (1 + rnd.nextInt(8));
-            case 5 -> Float.intBitsToFloat(rnd.nextInt());
-            default -> (float) ((rnd.nextDouble() * 2 - 1) * Math.pow(10, rnd.nextInt(9) - 4));
-        };
+        Agreement.Outcome o = Agreement.run(backend, rule, mode, steps, tensors, seed);
+        return new Result(o.optimizer(), o.where(), o.steps(), o.elements(), o.compared(), o.differing(), o.maxUlp(),
+                o.first() == null ? null : o.first().describe());
     }
 }

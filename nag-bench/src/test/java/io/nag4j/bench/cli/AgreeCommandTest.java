@@ -50,14 +50,28 @@ class AgreeCommandTest {
             ref.step(u);
             same.step(u);
             other.step(u);
-            long[] diff = new long[1];
-            assertNull(AgreeCommand.compare(Nag.INSTANCE, 1, ref, same, diff));
-            assertEquals(0, diff[0]);
-            String first = AgreeCommand.compare(Nag.INSTANCE, 1, ref, other, diff);
-            assertNotNull(first);
-            assertEquals(6, diff[0], "3 params and 3 phi differ");
+            Agreement.Tally same1 = new Agreement.Tally();
+            Agreement.compare(Nag.INSTANCE, 1, ref, same, same1);
+            assertNull(same1.first);
+            assertEquals(0, same1.differing);
+            assertEquals(6, same1.compared, "3 params and 3 phi compared");
+            Agreement.Tally diff = new Agreement.Tally();
+            Agreement.compare(Nag.INSTANCE, 1, ref, other, diff);
+            assertNotNull(diff.first);
+            assertEquals(6, diff.differing, "3 params and 3 phi differ");
+            String first = diff.first.describe();
             assertTrue(first.contains("param 'w' element 0"), first);
+            assertTrue(diff.maxUlp > 0, "eta doubled moves the params by more than an ulp");
         }
+    }
+
+    @Test
+    void ulpDistanceIsTheGapOnTheOrderedLineOfBitPatterns() {
+        assertEquals(0, Agreement.ulpDistance(0x3f800000, 0x3f800000));
+        assertEquals(1, Agreement.ulpDistance(0x3f800000, 0x3f800001));
+        assertEquals(1, Agreement.ulpDistance(0x00000000, 0x80000000), "-0 and +0 are neighbours");
+        assertEquals(3, Agreement.ulpDistance(0x00000001, 0x80000001), "-min, -0, +0, +min");
+        assertEquals(2L * 0x7f800000 + 1, Agreement.ulpDistance(0x7f800000, 0xff800000), "-inf to +inf");
     }
 
     @Test
