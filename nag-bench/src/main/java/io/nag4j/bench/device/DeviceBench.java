@@ -60,32 +60,6 @@ final class DeviceBench {
     record Floor(long elements, int reps, double finishEmptyNs, double write4kBlockingNs, double write4kThenFinishNs,
                  double launchThenFinishNs, double writeLaunchFinishNs, double launchThenFinishProfiledNs) {}
 
-    /** One tensor "w" of {@code n} elements. */
-    static Map<String, long[]> single(long n) { return Map.of("w", new long[] {n}); }
-
-    /** Params of these shapes: defined values near 1 (no NaN or subnormal slow paths). */
-    static ParamSet params(Map<String, long[]> shapes) { return filled(shapes, (t, i) -> 1f + ((i + t) % 1000) * 1e-3f); }
-
-    /** Updates of these shapes: small values of both signs. */
-    static ParamSet updates(Map<String, long[]> shapes) { return filled(shapes, (t, i) -> (((i + t) * 7919) % 2001 - 1000) * 1e-6f); }
-
-    private interface Fill { float at(long tensor, long element); }
-
-    private static ParamSet filled(Map<String, long[]> shapes, Fill fill) {
-        List<Tensor> out = new java.util.ArrayList<>();
-        try {
-            for (var e : shapes.entrySet()) {
-                Tensor t = Tensor.zeros(e.getKey(), e.getValue());
-                out.add(t);
-                MemorySegment s = t.segment();
-                for (long i = 0; i < t.size(); i++) s.setAtIndex(Tensor.F32, i, fill.at(out.size() - 1, i));
-            }
-        } catch (RuntimeException e) {
-            out.forEach(Tensor::close);
-            throw e;
-        }
-        return new ParamSet(out);
-    }
 
     static DeviceOptimizer bind(String backend, ParamSet params) {
         BoundOptimizer b = Backends.bind(backend, RULE, RULE.defaults(), params, null);
@@ -96,14 +70,14 @@ final class DeviceBench {
 
     /** Times {@code steps} steps at {@code n} elements (after {@code warmup} untimed ones), then the probe. */
     static Row measure(String backend, long n, int warmup, double warmupSeconds, int steps, double probeSeconds) {
-        try (ParamSet params = params(single(n)); ParamSet updates = updates(single(n))) {
+        try (ParamSet params = Workloads.params(Workloads.single(n)); ParamSet updates = Workloads.updates(Workloads.single(n))) {
             return measure("w[" + n + "]", backend, params, updates, warmup, warmupSeconds, steps, probeSeconds);
         }
     }
 
     /** The ResNet-50 ParamSet ({@link ResNet50}: 161 tensors) in one launch. */
     static Row measureResNet50(String backend, int warmup, double warmupSeconds, int steps, double probeSeconds) {
-        try (ParamSet params = params(ResNet50.shapes()); ParamSet updates = updates(ResNet50.shapes())) {
+        try (ParamSet params = Workloads.params(ResNet50.shapes()); ParamSet updates = Workloads.updates(ResNet50.shapes())) {
             return measure("resnet50", backend, params, updates, warmup, warmupSeconds, steps, probeSeconds);
         }
     }
@@ -332,7 +306,7 @@ final class DeviceBench {
         int devices = Drivers.get(spec.driver()).devices().size();
         long t1 = System.nanoTime();
         Map<String, Object> m = new LinkedHashMap<>();
-        try (ParamSet params = params(single(n)); ParamSet updates = updates(single(n))) {
+        try (ParamSet params = Workloads.params(Workloads.single(n)); ParamSet updates = Workloads.updates(Workloads.single(n))) {
             long t2 = System.nanoTime();
             try (DeviceOptimizer opt = bind(backend, params)) {
                 long t3 = System.nanoTime();

@@ -32,7 +32,7 @@ final class SideBySide {
     static Row wall(String backend, long n, double warmupSeconds, int steps) {
         Hyperparams hp = DeviceBench.RULE.defaults();
         long[] wall = new long[steps];
-        try (ParamSet params = DeviceBench.params(DeviceBench.single(n)); ParamSet updates = DeviceBench.updates(DeviceBench.single(n));
+        try (ParamSet params = Workloads.params(Workloads.single(n)); ParamSet updates = Workloads.updates(Workloads.single(n));
              BoundOptimizer opt = Backends.bind(backend, DeviceBench.RULE, hp, params, null)) {
             long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
             for (int i = 0; i < 10 || System.nanoTime() < until; i++) opt.step(updates, hp);
@@ -51,7 +51,7 @@ final class SideBySide {
     static Map<String, Object> firstStep(String backend, long n) {
         long mainAtMs = ManagementFactory.getRuntimeMXBean().getUptime();
         Map<String, Object> m = new LinkedHashMap<>();
-        try (ParamSet params = DeviceBench.params(DeviceBench.single(n)); ParamSet updates = DeviceBench.updates(DeviceBench.single(n))) {
+        try (ParamSet params = Workloads.params(Workloads.single(n)); ParamSet updates = Workloads.updates(Workloads.single(n))) {
             long t0 = System.nanoTime();
             try (BoundOptimizer opt = Backends.bind(backend, DeviceBench.RULE, DeviceBench.RULE.defaults(), params, null)) {
                 long t1 = System.nanoTime();

@@ -26,6 +26,15 @@ public final class AtomicFiles {
 
     private AtomicFiles() {}
 
+    /** Writes {@code bytes} to {@code target}, atomically (see the class comment). */
+    public static void write(Path target, byte[] bytes) throws IOException {
+        Objects.requireNonNull(bytes, "bytes");
+        write(target, ch -> {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) ch.write(b);
+        });
+    }
+
     /** Writes {@code target} through {@code body}, atomically (see the class comment). */
     public static void write(Path target, Body body) throws IOException {
         Objects.requireNonNull(target, "target");
