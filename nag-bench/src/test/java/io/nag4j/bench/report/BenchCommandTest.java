@@ -1,0 +1,107 @@
+package io.nag4j.bench.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.nag4j.bench.cli.Agreement;
+import io.nag4j.bench.cli.Main;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code nag4j bench}: what it writes and its exit codes (its figures are measured, never asserted). */
+class BenchCommandTest {
+    @TempDir
+    Path dir;
+
+    static final List<String> FIELDS = List.of("backend", "device", "optimizer", "elements", "tensors", "seconds_per_step", "bytes_per_step",
+            "bytes_per_second", "limit_bytes_per_second", "bitwise_identical_fraction", "max_ulp", "bytes_per_element", "workload");
+
+    @Test
+    void quickOnTheCpuWritesTheTableJsonChartsAndPageAndExits0() throws Exception {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        Path json = dir.resolve("sub/b.json");
+        int code = Main.run(new PrintWriter(out), new PrintWriter(err), "bench", "--quick", "--backend", "cpu", "--backend", "reference",
+                "--optimizer", "nag", "--optimizer", "rmsprop", "--seconds", "0.01", "--out", dir.resolve("out").toString(), "--json", json.toString());
+        assertEquals(0, code, err.toString());
+        JsonNode doc = new ObjectMapper().readTree(json.toFile());
+        assertTrue(doc.get("all_agree").asBoolean());
+        JsonNode ms = doc.get("measurements");
+        // 2 backends x 2 optimizers x (3 sizes + 10,000 tensors of 100)
+        assertEquals(16, ms.size(), ms.toString());
+        Set<String> seen = new HashSet<>();
+        for (JsonNode m : ms) {
+            for (String f : FIELDS) assertTrue(m.has(f) && !m.get(f).isNull(), f + " in " + m);
+            assertTrue(m.get("seconds_per_step").asDouble() > 0, m.toString());
+            assertEquals(m.get("bytes_per_element").asLong() * m.get("elements").asLong(), m.get("bytes_per_step").asLong(), m.toString());
+            assertEquals(1.0, m.get("bitwise_identical_fraction").asDouble(), m.toString());
+            seen.add(m.get("backend").asText() + "/" + m.get("optimizer").asText() + "/" + m.get("workload").asText());
+        }
+        assertTrue(seen.contains("cpu/rmsprop/10000x100") && seen.contains("reference/nag/1e3"), seen.toString());
+        for (JsonNode m : ms) {
+            if (m.get("workload").asText().equals("10000x100")) assertEquals(10_000, m.get("tensors").asInt());
+            if (m.get("optimizer").asText().equals("nag")) assertEquals(20, m.get("bytes_per_element").asInt(), "param, update, phi in; param, phi out");
+        }
+        // Agreement: the cpu against the reference (the reference is not run against itself).
+        JsonNode agreement = doc.get("agreement");
+        assertEquals(2, agreement.size(), agreement.toString());
+        for (JsonNode a : agreement) {
+            assertEquals("cpu", a.get("backend").asText());
+            assertEquals(0, a.get("differing").asLong());
+            assertTrue(a.get("compared").asLong() > 1000, a.toString());
+        }
+        byte[] png = {(byte) 0x89, 'P', 'N', 'G'};
+        for (String chart : List.of("throughput.png", "limit-share.png", "agreement.png")) {
+            byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(dir.resolve("out").resolve(chart)), 4);
+            assertArrayEquals(png, head, chart);
+        }
+        String html = Files.readString(dir.resolve("out/report.html"));
+        assertTrue(html.contains("data:image/png;base64,") && html.contains("<td class=l>rmsprop</td>") && html.contains("<th class=l>cores</th>"), html.substring(0, 400));
+        assertTrue(out.toString().contains("# agreement with the hand-written reference") && out.toString().contains("10000x100"), out.toString());
+        assertFalse(out.toString().contains("\r"), "no progress line when stdout is not a terminal");
+    }
+
+    @Test
+    void badInputIsExit2WithOneLine() throws Exception {
+        Path file = Files.writeString(dir.resolve("afile"), "x");
+        String[][] bad = {
+                {"bench", "--backend", "tpu"},
+                {"bench", "--optimizer", "lamb"},
+                {"bench", "--seconds", "0"},
+                {"bench", "--out", file.toString()},
+        };
+        for (String[] args : bad) {
+            StringWriter out = new StringWriter(), err = new StringWriter();
+            assertEquals(2, Main.run(new PrintWriter(out), new PrintWriter(err), args), String.join(" ", args) + ": " + err);
+            assertEquals(1, err.toString().strip().lines().count(), err.toString());
+        }
+    }
+
+    @Test
+    void aDisagreementIsMarkedEverywhereAndMeansExit3() {
+        Report r = new Report(new LinkedHashMap<>(), true);
+        r.agreement.add(new Report.AgreementRecord("cpu", "cpu", "nag", 20, 10, 30, 0, 1.0, 0, null));
+        assertTrue(r.allAgree());
+        r.agreement.add(new Report.AgreementRecord("opencl:0", "opencl:0 (x)", "adam", 20, 10, 40, 2, 0.95, 3,
+                new Agreement.Mismatch(1, "param", "t0", 5, 0x3f800000, 0x3f800003)));
+        assertFalse(r.allAgree());
+        String html = r.html(new LinkedHashMap<>());
+        assertTrue(html.contains("<tr class=bad>") && html.contains("disagrees"), html);
+        StringWriter t = new StringWriter();
+        r.printTable(new PrintWriter(t));
+        assertTrue(t.toString().contains("step 1 param 't0' element 5: reference 3f800000"), t.toString());
+        assertEquals(3, BenchCommand.DISAGREE);
+    }
+}
