@@ -86,7 +86,7 @@ public final class BenchCommand implements Callable<Integer> {
         machine.put("backends", specs);
 
         List<Workload> workloads = new ArrayList<>();
-        for (long n : quick ? QUICK_SIZES : SIZES) workloads.add(new Workload(String.format(Locale.ROOT, "%.0e", (double) n).replace("+0", ""), Workloads.single(n)));
+        for (long n : quick ? QUICK_SIZES : SIZES) workloads.add(new Workload(sizeName(n), Workloads.single(n)));
         workloads.add(new Workload("10000x100", Workloads.many(10_000, 100)));
         if (!quick) {
             workloads.add(new Workload("resnet50", Workloads.resnet50()));
@@ -140,7 +140,7 @@ public final class BenchCommand implements Callable<Integer> {
                         try (BoundOptimizer opt = Backends.bind(s, rule, rule.defaults(), params, null)) {
                             where = opt.where();
                             // On the host the rule's own loop must be compiled; a device backend's host path is shared by every rule.
-                            boolean host = !Backends.resolve(s).backend().hasDevices();
+                            boolean host = !Backends.get(Drivers.parseSpec(s).driver()).hasDevices();
                             t = Speed.time(opt, updates, perMeasurement, host ? 20_000 : 200, quick ? 0.3 : 2.0);
                         }
                         Limits.Limit limit = limit(s, rule.kernel(), params.totalSize(), perMeasurement, limits, report);
@@ -163,6 +163,17 @@ public final class BenchCommand implements Callable<Integer> {
         for (Path p : written) pw.println("wrote " + p);
         pw.flush();
         return report.allAgree() ? 0 : DISAGREE;
+    }
+
+    /** A size as the issue and the docs write it: 1e3, 1.6e7, 6.4e7; other counts as digits. */
+    static String sizeName(long n) {
+        int exp = (int) Math.floor(Math.log10(n));
+        long unit = (long) Math.pow(10, exp - 1);
+        if (n >= 10 && n % unit == 0) {
+            long mantissa10 = n / unit; // 10..99: the mantissa times ten
+            return (mantissa10 % 10 == 0 ? String.valueOf(mantissa10 / 10) : (mantissa10 / 10) + "." + (mantissa10 % 10)) + "e" + exp;
+        }
+        return Long.toString(n);
     }
 
     /** Every backend spec with a device here (host backends by name), noting the ones that cannot start. */

@@ -74,6 +74,16 @@ class BenchCommandTest {
     }
 
     @Test
+    void sizesAreNamedAsTheDocsWriteThem() {
+        assertEquals("1e3", BenchCommand.sizeName(1_000));
+        assertEquals("1e6", BenchCommand.sizeName(1_000_000));
+        assertEquals("1.6e7", BenchCommand.sizeName(16_000_000));
+        assertEquals("6.4e7", BenchCommand.sizeName(64_000_000));
+        assertEquals("1234567", BenchCommand.sizeName(1_234_567));
+        assertEquals("7", BenchCommand.sizeName(7));
+    }
+
+    @Test
     void badInputIsExit2WithOneLine() throws Exception {
         Path file = Files.writeString(dir.resolve("afile"), "x");
         String[][] bad = {
