@@ -34,7 +34,7 @@ import java.util.Map;
  * events' own durations: the update copy-in plus the kernel) is taken in a second run of the
  * same optimizer with the profiler on. Host overhead = median wall time minus median device time.
  */
-final class DeviceBench {
+public final class DeviceBench {
     static final Nag RULE = Nag.INSTANCE;
 
     private DeviceBench() {}
@@ -334,7 +334,8 @@ final class DeviceBench {
         return m;
     }
 
-    static double median(long[] v) { return percentile(v, 0.5); }
+    /** The median of {@code v} (the upper middle for an even count); {@code v} is left as it was. */
+    public static double median(long[] v) { return percentile(v, 0.5); }
 
     static double percentile(long[] v, double q) {
         long[] s = v.clone();

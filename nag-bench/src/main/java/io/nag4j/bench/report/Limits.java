@@ -1,5 +1,6 @@
 package io.nag4j.bench.report;
 
+import io.nag4j.bench.device.DeviceBench;
 import io.nag4j.gpu.device.DeviceBuffer;
 import io.nag4j.gpu.device.DeviceContext;
 import io.nag4j.gpu.plan.Drivers;
@@ -127,8 +128,6 @@ final class Limits {
             step.run();
             t[count++] = System.nanoTime() - t0;
         }
-        long[] d = Arrays.copyOf(t, count);
-        Arrays.sort(d);
-        return d[count / 2] / 1e9;
+        return DeviceBench.median(Arrays.copyOf(t, count)) / 1e9;
     }
 }

@@ -1,5 +1,7 @@
 package io.nag4j.bench.report;
 
+import static io.nag4j.bench.device.DeviceBench.median;
+
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.gpu.plan.BoundOptimizer;
@@ -86,11 +88,5 @@ final class Speed {
             if ((settled && t1 >= minEnd) || t1 >= maxEnd) return;
             previous = perStep;
         }
-    }
-
-    static double median(long[] v) {
-        long[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
     }
 }
