@@ -78,10 +78,12 @@ def adam_step(hp, t, p, u, s):
 
 
 def momentum_step(hp, t, p, u, s):
+    # PyTorch's Python ifs: weight decay only when non-zero, the buffer only with momentum.
     first = t == 1
     omd = f32(1.0 - float(hp['dampening']))
-    a = np.multiply(hp['weight_decay'], p)
-    g = np.add(u, a)
+    g = np.add(u, np.multiply(hp['weight_decay'], p)) if hp['weight_decay'] != 0 else u
+    if hp['momentum'] == 0:
+        return np.subtract(p, np.multiply(hp['lr'], g)), dict(buf=s['buf'])
     b = np.multiply(hp['momentum'], s['buf'])
     c = np.multiply(omd, g)
     d = np.add(b, c)

@@ -24,7 +24,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code FloatVector} lanes (each lanewise op is specified as the same scalar Java expression, so
  * the bits do not change); without it, on scalar code over L1-sized tiles copied into arrays.
  *
- * <p>Steps on one backend are serialized (they share the pool). Tuning, read once:
+ * <p>Independent optimizers may step on one backend from many threads at once: a small step
+ * runs on its caller, and a large one uses the pool when it is free and its caller alone
+ * when another step holds it, so no step waits for another's. Tuning, read once:
  * {@code -Dnag4j.cpu.threads=N} (all processors by default) and
  * {@code -Dnag4j.cpu.parallelBytes=B} (the traffic from which a step goes parallel),
  * {@code -Dnag4j.cpu.vector=false} (scalar code even where the Vector API is there).
@@ -59,7 +61,7 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
     private final WorkerPool pool;
     private final Plan[] plans = new Plan[PLAN_CACHE];
     private int nextPlanSlot;
-    private boolean closed;
+    private volatile boolean closed;
 
     /** The process-wide backend (never closed; its threads are daemons). */
     public static CpuBackend shared() { return SHARED; }
@@ -113,43 +115,62 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
     }
 
     @Override
-    public synchronized void execute(Kernel kernel, List<Tensor[]> groups, float[] scalars) {
+    public void execute(Kernel kernel, List<Tensor[]> groups, float[] scalars) {
+        checkScalars(kernel, scalars);
+        plan(kernel, groups).run(scalars);
+    }
+
+    /**
+     * {@code kernel} over these tensors, planned once: each run allocates nothing and takes no
+     * lock of this backend. The tensors must be open when it runs (a closed one throws
+     * {@link IllegalStateException}, possibly after other pieces ran: callers check first).
+     */
+    @Override
+    public Launch prepare(Kernel kernel, List<Tensor[]> groups) {
+        checkOpen();
+        Plan plan = new Plan(this, kernel, loopOf(kernel, vector), vector, groups, pool == null ? 1 : threads, minUnit);
+        return scalars -> {
+            checkScalars(kernel, scalars);
+            plan.run(scalars);
+        };
+    }
+
+    private void checkOpen() {
         if (closed) throw new IllegalStateException("this CPU backend is closed");
+    }
+
+    private void checkScalars(Kernel kernel, float[] scalars) {
+        checkOpen();
         if (scalars == null || scalars.length != kernel.scalars().size()) {
             throw new IllegalArgumentException("kernel " + kernel.name() + " takes " + kernel.scalars().size()
                     + " scalars " + kernel.scalars() + ", got " + (scalars == null ? "null" : scalars.length));
         }
-        Plan plan = plan(kernel, groups);
-        plan.scalars = scalars;
-        try {
-            if (pool == null || plan.elements * kernel.bytesPerElement() < parallelBytes || plan.units <= 1) {
-                for (int p = 0; p < plan.pieceTotal; p++) plan.runPiece(p, 0);
-            } else {
-                pool.run(plan, plan.units);
-            }
-        } finally {
-            plan.scalars = null;
-        }
     }
 
-    /** The cached plan for these exact tensors, or a new one. */
+    /** The cached plan for these exact tensors, or a new one. The lock covers only the cache, never a run. */
     private Plan plan(Kernel kernel, List<Tensor[]> groups) {
-        for (Plan p : plans) {
-            if (p != null && p.kernel == kernel && p.matches(groups)) return p;
+        synchronized (plans) {
+            for (Plan p : plans) {
+                if (p != null && p.kernel == kernel && p.matches(groups)) return p;
+            }
         }
-        Plan p = new Plan(kernel, loopOf(kernel, vector), vector, groups, pool == null ? 1 : threads, minUnit);
-        plans[nextPlanSlot] = p;
-        nextPlanSlot = (nextPlanSlot + 1) % PLAN_CACHE;
+        Plan p = new Plan(this, kernel, loopOf(kernel, vector), vector, groups, pool == null ? 1 : threads, minUnit);
+        synchronized (plans) {
+            plans[nextPlanSlot] = p;
+            nextPlanSlot = (nextPlanSlot + 1) % PLAN_CACHE;
+        }
         return p;
     }
 
     /** Stops this backend's threads. The shared backend ignores it. */
     @Override
-    public synchronized void close() {
+    public void close() {
         if (shared || closed) return;
         closed = true;
         if (pool != null) pool.close();
-        java.util.Arrays.fill(plans, null);
+        synchronized (plans) {
+            java.util.Arrays.fill(plans, null);
+        }
     }
 
     /**
@@ -157,6 +178,7 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
      * range, at most {@link #MAX_PIECE} long) and units (consecutive pieces of about equal size).
      */
     private static final class Plan implements WorkerPool.Job {
+        final CpuBackend backend;
         final Kernel kernel;
         final ElementLoop loop;
         final int inputs;
@@ -172,9 +194,9 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
         final int units;
         /** Tile arrays per participant (0 is the calling thread), one per input. */
         final float[][][] scratch;
-        float[] scalars;
 
-        Plan(Kernel kernel, ElementLoop loop, boolean vector, List<Tensor[]> groups, int threads, long minUnit) {
+        Plan(CpuBackend backend, Kernel kernel, ElementLoop loop, boolean vector, List<Tensor[]> groups, int threads, long minUnit) {
+            this.backend = backend;
             this.kernel = kernel;
             this.loop = loop;
             this.inputs = kernel.inputs().size();
@@ -260,13 +282,26 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
             return true;
         }
 
-        void runPiece(int p, int participant) {
+        /**
+         * Runs every piece: on the calling thread when the step is small (waking another thread
+         * costs more than it saves) or when the pool is busy with another optimizer's step
+         * (waiting for it would serialise independent optimizers); otherwise on the pool.
+         */
+        void run(float[] scalars) {
+            WorkerPool pool = backend.pool;
+            if (pool == null || elements * kernel.bytesPerElement() < backend.parallelBytes || units <= 1
+                    || !pool.tryRun(this, units, scalars)) {
+                for (int p = 0; p < pieceTotal; p++) runPiece(p, 0, scalars);
+            }
+        }
+
+        void runPiece(int p, int participant, float[] scalars) {
             loop.run(segs, pieceBase[p], scalars, pieceFrom[p], pieceLen[p], scratch[participant]);
         }
 
         @Override
-        public void runUnit(int u, int participant) {
-            for (int p = unitStart[u]; p < unitStart[u + 1]; p++) runPiece(p, participant);
+        public void runUnit(int u, int participant, float[] scalars) {
+            for (int p = unitStart[u]; p < unitStart[u + 1]; p++) runPiece(p, participant, scalars);
         }
     }
 }

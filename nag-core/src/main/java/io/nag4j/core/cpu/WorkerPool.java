@@ -10,12 +10,13 @@ import java.util.concurrent.locks.LockSupport;
  * until it reaches zero. Idle workers spin briefly (a step that follows soon is picked up within
  * a microsecond) and then park until the next job wakes them.
  *
- * <p>Not thread-safe: one caller at a time ({@link CpuBackend} serializes its steps).
+ * <p>One job at a time: {@link #tryRun} refuses (returns false) while another caller's job runs,
+ * and that caller then works alone rather than wait.
  */
 final class WorkerPool implements AutoCloseable {
     /** What the participants run: unit {@code u} of the current job, on participant {@code p} (0: the caller, 1..: workers). */
     interface Job {
-        void runUnit(int u, int p);
+        void runUnit(int u, int p, float[] scalars);
     }
 
     /** How long an idle worker spins before it parks, in nanoseconds. */
@@ -26,7 +27,9 @@ final class WorkerPool implements AutoCloseable {
     private final AtomicInteger remaining = new AtomicInteger();
     /** Units not yet finished; the caller waits for zero. */
     private final AtomicInteger unfinished = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile Job job;
+    private volatile float[] scalars;
     private volatile Throwable failure;
     private volatile boolean closed;
 
@@ -41,11 +44,25 @@ final class WorkerPool implements AutoCloseable {
     /** Number of threads besides the caller. */
     int workerCount() { return workers.length; }
 
-    /** Runs units {@code 0 .. units-1} of {@code j} on the caller and the workers; returns when all are done. */
-    void run(Job j, int units) {
+    /**
+     * Runs units {@code 0 .. units-1} of {@code j} on the caller and the workers and returns true
+     * when all are done; returns false at once, running nothing, if another caller's job holds the pool.
+     */
+    boolean tryRun(Job j, int units, float[] scalars) {
         if (closed) throw new IllegalStateException("the CPU backend's worker pool is closed");
+        if (!busy.compareAndSet(false, true)) return false;
+        try {
+            run(j, units, scalars);
+        } finally {
+            busy.set(false);
+        }
+        return true;
+    }
+
+    private void run(Job j, int units, float[] scalars) {
         if (units <= 0) return;
         failure = null;
+        this.scalars = scalars;
         job = j;
         unfinished.set(units);
         remaining.set(units); // publishes the job: a participant reads it only after a successful claim
@@ -56,6 +73,7 @@ final class WorkerPool implements AutoCloseable {
             if ((++spins & 1023) == 0) Thread.yield(); else Thread.onSpinWait();
         }
         job = null;
+        this.scalars = null;
         Throwable f = failure;
         if (f != null) {
             failure = null;
@@ -72,7 +90,7 @@ final class WorkerPool implements AutoCloseable {
             if (!remaining.compareAndSet(r, r - 1)) continue;
             // The job cannot change before this unit is finished, so reading it now is safe.
             try {
-                job.runUnit(r - 1, participant);
+                job.runUnit(r - 1, participant, scalars);
             } catch (Throwable t) {
                 failure = t;
             } finally {

@@ -8,28 +8,76 @@ import io.nag4j.core.tensor.Tensor;
 
 import java.util.List;
 
-/** An optimizer that runs a rule's traced kernel on a host {@link KernelExecutor}. */
+/**
+ * An optimizer that runs a rule's traced kernel on a host {@link KernelExecutor}.
+ *
+ * <p>Each combination of the rule's {@link Rule#flags() flags} is its own kernel, traced on first
+ * use, so changing a flag between steps (RMSprop's {@code centered}, say) is allowed here. A
+ * training loop passes the same state, params and updates every step; for those the step reuses
+ * its checks and its prepared launch and allocates nothing. A step with the same
+ * {@link Hyperparams} object as the step before skips re-checking them (they are immutable).
+ */
 public final class KernelOptimizer implements Optimizer {
     private final Rule rule;
-    private final Kernel kernel;
     private final Hyperparams hp;
     private final KernelExecutor executor;
-    /** The inputs of the last step and their kernel groups: a training loop passes the same objects every step. */
+    /** Kernels by {@link Rule#structure}, traced on first use. */
+    private final Kernel[] kernels;
+    /** The inputs of the last step, its kernel and launch: a training loop passes the same objects every step. */
     private volatile Bound last;
 
-    private record Bound(OptState state, ParamSet params, ParamSet updates, List<Tensor[]> groups) {}
+    /** One step's binding; {@code hp} is the last hyperparameters checked for it. Its scratch arrays make a step allocation-free. */
+    private static final class Bound {
+        final OptState state;
+        final ParamSet params, updates;
+        final int structure;
+        final Kernel kernel;
+        final List<Tensor[]> groups;
+        final KernelExecutor.Launch launch;
+        final float[] scalars, host;
+        Hyperparams hp;
+
+        Bound(OptState state, ParamSet params, ParamSet updates, Hyperparams hp, int structure, Kernel kernel, KernelExecutor executor) {
+            this.state = state;
+            this.params = params;
+            this.updates = updates;
+            this.hp = hp;
+            this.structure = structure;
+            this.kernel = kernel;
+            this.groups = StepChecks.groups(kernel.slots(), state, params, updates);
+            this.launch = executor.prepare(kernel, groups);
+            this.scalars = new float[kernel.scalars().size()];
+            this.host = new float[kernel.scalars().size() - hp.size()];
+        }
+
+        boolean sameInputs(OptState s, ParamSet p, ParamSet u) { return state == s && params == p && updates == u; }
+    }
 
     public KernelOptimizer(Rule rule, Hyperparams hp, KernelExecutor executor) {
         this.rule = rule;
-        this.kernel = rule.kernel();
         StepChecks.checkHyperparams(rule, hp);
         this.hp = hp;
         this.executor = executor;
+        this.kernels = new Kernel[1 << rule.flags().size()];
+        kernelFor(rule.structure(hp), hp);
     }
 
     public Rule rule() { return rule; }
 
-    public Kernel kernel() { return kernel; }
+    /** The kernel for this optimizer's own hyperparameters. */
+    public Kernel kernel() { return kernelFor(rule.structure(hp), hp); }
+
+    /** The kernel for {@code hp}'s flags. */
+    public Kernel kernel(Hyperparams hp) {
+        StepChecks.checkHyperparams(rule, hp);
+        return kernelFor(rule.structure(hp), hp);
+    }
+
+    private Kernel kernelFor(int structure, Hyperparams hp) {
+        Kernel k = kernels[structure];
+        if (k == null) kernels[structure] = k = rule.kernel(hp); // a race traces twice, harmlessly: same kernel
+        return k;
+    }
 
     public KernelExecutor executor() { return executor; }
 
@@ -45,19 +93,24 @@ public final class KernelOptimizer implements Optimizer {
     @Override
     public void step(OptState state, ParamSet params, ParamSet updates, Hyperparams hp) {
         Bound b = last;
-        if (b != null && b.state == state && b.params == params && b.updates == updates) {
+        if (b != null && b.sameInputs(state, params, updates)) {
             // Same objects as the last step: their shapes, names and aliasing cannot have changed
             // (ParamSets and state slots are immutable lists), only closing and the hyperparameters can.
-            StepChecks.checkHyperparams(rule, hp);
+            if (hp != b.hp) {
+                StepChecks.checkHyperparams(rule, this.hp, hp);
+                int structure = rule.structure(hp);
+                if (structure != b.structure) b = last = new Bound(state, params, updates, hp, structure, kernelFor(structure, hp), executor);
+                b.hp = hp;
+            }
             StepChecks.checkOpen(b.groups);
             if (state.step() == Long.MAX_VALUE) throw new IllegalArgumentException("step counter is at its maximum");
         } else {
             StepChecks.check(rule, state, params, updates, hp);
-            b = new Bound(state, params, updates, StepChecks.groups(rule, state, params, updates));
-            last = b;
+            int structure = rule.structure(hp);
+            b = last = new Bound(state, params, updates, hp, structure, kernelFor(structure, hp), executor);
         }
         long t = state.step() + 1;
-        executor.execute(kernel, b.groups, rule.scalars(t, hp));
+        b.launch.run(rule.scalars(t, hp, b.scalars, b.host));
         state.setStep(t);
     }
 }

@@ -35,7 +35,8 @@ public final class StepChecks {
 
     /** Throws naming the first closed tensor among {@code groups} (param, update, slots of each param). */
     public static void checkOpen(List<Tensor[]> groups) {
-        for (Tensor[] g : groups) {
+        for (int k = 0, n = groups.size(); k < n; k++) { // indexed: a step must not allocate an iterator
+            Tensor[] g = groups.get(k);
             for (int i = 0; i < g.length; i++) {
                 if (g[i].isClosed()) {
                     String what = i == 0 ? "param" : i == 1 ? "update" : "state tensor";
@@ -45,8 +46,35 @@ public final class StepChecks {
         }
     }
 
+    /**
+     * Checks that {@code hp} keeps the flags a binding's kernel was traced for ({@code bound}, a
+     * {@link Rule#structure}): a bound optimizer streams only the slots its kernel uses, so its
+     * flags are fixed. Allocates nothing when they match.
+     */
+    public static void checkStructure(Rule rule, int bound, Hyperparams hp, String where) {
+        int now = rule.structure(hp);
+        if (now == bound) return;
+        throw new IllegalArgumentException(rule.name() + " on " + where + " was bound with flags " + describe(rule, bound)
+                + "; these hyperparameters give " + describe(rule, now) + ". Flags choose the kernel (and the state it streams)"
+                + " and are fixed when an optimizer is bound: bind again, from readState(), to change them");
+    }
+
+    private static String describe(Rule rule, int structure) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < rule.flags().size(); i++) {
+            if (i > 0) sb.append(", ");
+            sb.append(rule.flags().get(i).name()).append((structure & 1 << i) != 0 ? " on" : " off");
+        }
+        return sb.append(']').toString();
+    }
+
     public static void checkHyperparams(Rule rule, Hyperparams hp) {
-        rule.defaults().checkSameNames(hp, rule.name());
+        checkHyperparams(rule, rule.defaults(), hp);
+    }
+
+    /** As {@link #checkHyperparams(Rule, Hyperparams)}, with the names taken from {@code known} (already checked): a step's check, allocation-free. */
+    public static void checkHyperparams(Rule rule, Hyperparams known, Hyperparams hp) {
+        known.checkSameNames(hp, rule.name());
         rule.validate(hp);
     }
 
@@ -55,9 +83,13 @@ public final class StepChecks {
         if (prev != null) throw new IllegalArgumentException(what + " '" + t.name() + "' is the same tensor as " + prev);
     }
 
-    /** Kernel input groups for one step: per param, its tensor, update, then each slot's tensor. */
+    /** Kernel input groups for one step: per param, its tensor, update, then each of the rule's slots' tensor. */
     public static List<Tensor[]> groups(Rule rule, OptState state, ParamSet params, ParamSet updates) {
-        List<String> slots = rule.slots();
+        return groups(rule.slots(), state, params, updates);
+    }
+
+    /** Kernel input groups for one step: per param, its tensor, update, then the tensor of each of {@code slots} (a kernel's). */
+    public static List<Tensor[]> groups(List<String> slots, OptState state, ParamSet params, ParamSet updates) {
         java.util.ArrayList<Tensor[]> out = new java.util.ArrayList<>(params.size());
         for (int i = 0; i < params.size(); i++) {
             Tensor[] g = new Tensor[2 + slots.size()];

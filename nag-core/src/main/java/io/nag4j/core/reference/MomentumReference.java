@@ -22,11 +22,15 @@ public final class MomentumReference extends ReferenceOptimizer {
         MemorySegment p = g[0].segment(), u = g[1].segment(), b = g[2].segment();
         for (long i = 0, n = g[0].size(); i < n; i++) {
             float param = p.getAtIndex(F32, i);
-            float grad = u.getAtIndex(F32, i) + wd * param;
-            float buf = t == 1 ? grad : mom * b.getAtIndex(F32, i) + omd * grad;
-            float step = nesterov ? grad + mom * buf : buf;
+            float grad = u.getAtIndex(F32, i);
+            if (wd != 0f) grad = grad + wd * param;
+            float step = grad;
+            if (mom != 0f) {
+                float buf = t == 1 ? grad : mom * b.getAtIndex(F32, i) + omd * grad;
+                b.setAtIndex(F32, i, buf);
+                step = nesterov ? grad + mom * buf : buf;
+            }
             p.setAtIndex(F32, i, param - lr * step);
-            b.setAtIndex(F32, i, buf);
         }
     }
 }

@@ -32,25 +32,22 @@ import java.util.List;
  */
 public final class Adagrad implements Rule {
     public static final Adagrad INSTANCE = new Adagrad();
+    /** Immutable, so built once: a step compares against it without allocating. */
+    private static final Hyperparams DEFAULTS = Hyperparams.of("lr", 0.01f, "lr_decay", 0f, "weight_decay", 0f, "initial_accumulator_value", 0f, "eps", 1e-10f);
 
     @Override public String name() { return "adagrad"; }
     @Override public List<String> slots() { return List.of("sum"); }
 
-    @Override
-    public Hyperparams defaults() {
-        return Hyperparams.of("lr", 0.01f, "lr_decay", 0f, "weight_decay", 0f, "initial_accumulator_value", 0f, "eps", 1e-10f);
-    }
+    @Override public Hyperparams defaults() { return DEFAULTS; }
 
     @Override public List<String> hostValueNames() { return List.of("wd_on", "first", "clr"); }
 
     @Override
-    public float[] hostValues(long t, Hyperparams hp) {
+    public void hostValues(long t, Hyperparams hp, float[] out) {
         double lr = hp.get("lr"), lrDecay = hp.get("lr_decay");
-        return new float[] {
-            hp.get("weight_decay") != 0f ? 1f : 0f,
-            t == 1 ? 1f : 0f,
-            (float) (lr / (1.0 + (double) (t - 1) * lrDecay)),
-        };
+        out[0] = hp.get("weight_decay") != 0f ? 1f : 0f;
+        out[1] = t == 1 ? 1f : 0f;
+        out[2] = (float) (lr / (1.0 + (double) (t - 1) * lrDecay));
     }
 
     @Override

@@ -31,26 +31,23 @@ import java.util.List;
  */
 public final class Adam implements Rule {
     public static final Adam INSTANCE = new Adam();
+    /** Immutable, so built once: a step compares against it without allocating. */
+    private static final Hyperparams DEFAULTS = Hyperparams.of("eta", 0.001f, "beta1", 0.9f, "beta2", 0.999f, "eps", 1e-8f);
 
     @Override public String name() { return "adam"; }
     @Override public List<String> slots() { return List.of("g1", "g2"); }
 
-    @Override
-    public Hyperparams defaults() {
-        return Hyperparams.of("eta", 0.001f, "beta1", 0.9f, "beta2", 0.999f, "eps", 1e-8f);
-    }
+    @Override public Hyperparams defaults() { return DEFAULTS; }
 
     @Override public List<String> hostValueNames() { return List.of("omb1", "omb2", "c1", "c2"); }
 
     @Override
-    public float[] hostValues(long t, Hyperparams hp) {
+    public void hostValues(long t, Hyperparams hp, float[] out) {
         double beta1 = hp.get("beta1"), beta2 = hp.get("beta2");
-        return new float[] {
-            (float) (1.0 - beta1),
-            (float) (1.0 - beta2),
-            (float) (1.0 - StrictMath.pow(beta1, t)),
-            (float) (1.0 - StrictMath.pow(beta2, t)),
-        };
+        out[0] = (float) (1.0 - beta1);
+        out[1] = (float) (1.0 - beta2);
+        out[2] = (float) (1.0 - StrictMath.pow(beta1, t));
+        out[3] = (float) (1.0 - StrictMath.pow(beta2, t));
     }
 
     @Override

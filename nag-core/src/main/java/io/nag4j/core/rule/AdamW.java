@@ -38,14 +38,13 @@ import java.util.List;
  */
 public final class AdamW implements Rule {
     public static final AdamW INSTANCE = new AdamW();
+    /** Immutable, so built once: a step compares against it without allocating. */
+    private static final Hyperparams DEFAULTS = Hyperparams.of("lr", 0.001f, "beta1", 0.9f, "beta2", 0.999f, "eps", 1e-8f, "weight_decay", 0.01f);
 
     @Override public String name() { return "adamw"; }
     @Override public List<String> slots() { return List.of("exp_avg", "exp_avg_sq"); }
 
-    @Override
-    public Hyperparams defaults() {
-        return Hyperparams.of("lr", 0.001f, "beta1", 0.9f, "beta2", 0.999f, "eps", 1e-8f, "weight_decay", 0.01f);
-    }
+    @Override public Hyperparams defaults() { return DEFAULTS; }
 
     @Override
     public List<String> hostValueNames() {
@@ -53,18 +52,16 @@ public final class AdamW implements Rule {
     }
 
     @Override
-    public float[] hostValues(long t, Hyperparams hp) {
+    public void hostValues(long t, Hyperparams hp, float[] out) {
         double lr = hp.get("lr"), wd = hp.get("weight_decay"), beta1 = hp.get("beta1"), beta2 = hp.get("beta2");
         float omb1 = (float) (1.0 - beta1);
-        return new float[] {
-            (float) (1.0 - lr * wd),
-            omb1,
-            Math.abs(omb1) < 0.5f ? 1f : 0f,
-            (float) (1.0 - (double) omb1),
-            (float) (1.0 - beta2),
-            (float) (lr / (1.0 - StrictMath.pow(beta1, t))),
-            (float) Math.sqrt(1.0 - StrictMath.pow(beta2, t)),
-        };
+        out[0] = (float) (1.0 - lr * wd);
+        out[1] = omb1;
+        out[2] = Math.abs(omb1) < 0.5f ? 1f : 0f;
+        out[3] = (float) (1.0 - (double) omb1);
+        out[4] = (float) (1.0 - beta2);
+        out[5] = (float) (lr / (1.0 - StrictMath.pow(beta1, t)));
+        out[6] = (float) Math.sqrt(1.0 - StrictMath.pow(beta2, t));
     }
 
     @Override

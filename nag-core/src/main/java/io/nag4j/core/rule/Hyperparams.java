@@ -12,9 +12,16 @@ import java.util.Objects;
  */
 public final class Hyperparams {
     private final LinkedHashMap<String, Float> values;
+    /** The values in name order, for {@link #copyTo} (immutable, so computed once). */
+    private final float[] array;
+    private final String[] nameArray;
 
     private Hyperparams(LinkedHashMap<String, Float> values) {
         this.values = values;
+        this.array = new float[values.size()];
+        this.nameArray = values.keySet().toArray(new String[0]);
+        int i = 0;
+        for (float v : values.values()) array[i++] = v;
     }
 
     /** Hyperparameters with these names and defaults, in this order. */
@@ -61,16 +68,22 @@ public final class Hyperparams {
     public Map<String, Float> asMap() { return Collections.unmodifiableMap(values); }
 
     /** Values in name order. */
-    public float[] toArray() {
-        float[] a = new float[values.size()];
-        int i = 0;
-        for (float v : values.values()) a[i++] = v;
-        return a;
+    public float[] toArray() { return array.clone(); }
+
+    /** Number of hyperparameters. */
+    public int size() { return array.length; }
+
+    /** Copies the values in name order to the start of {@code out}; returns how many. Allocates nothing. */
+    public int copyTo(float[] out) {
+        System.arraycopy(array, 0, out, 0, array.length);
+        return array.length;
     }
 
     /** Checks that {@code other} has exactly these names (the optimizer's), in any order. */
     public void checkSameNames(Hyperparams other, String optimizer) {
         if (other == null) throw new IllegalArgumentException("hyperparameters for " + optimizer + " are null");
+        // The usual case (a schedule's copy made by with()) has the same names in the same order: compared without allocating.
+        if (java.util.Arrays.equals(other.nameArray, nameArray)) return;
         if (!other.values.keySet().equals(values.keySet())) {
             throw new IllegalArgumentException(optimizer + " takes hyperparameters " + values.keySet() + ", got " + other.values.keySet());
         }

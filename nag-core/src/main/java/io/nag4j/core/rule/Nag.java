@@ -20,15 +20,17 @@ import java.util.List;
  */
 public final class Nag implements Rule {
     public static final Nag INSTANCE = new Nag();
+    /** Immutable, so built once: a step compares against it without allocating. */
+    private static final Hyperparams DEFAULTS = Hyperparams.of("eta", 0.01f, "mu", 0.9f);
 
     @Override public String name() { return "nag"; }
     @Override public List<String> slots() { return List.of("phi"); }
-    @Override public Hyperparams defaults() { return Hyperparams.of("eta", 0.01f, "mu", 0.9f); }
+    @Override public Hyperparams defaults() { return DEFAULTS; }
     @Override public List<String> hostValueNames() { return List.of("mask"); }
 
     @Override
-    public float[] hostValues(long t, Hyperparams hp) {
-        return new float[] {t > 1 ? 1f : 0f};
+    public void hostValues(long t, Hyperparams hp, float[] out) {
+        out[0] = t > 1 ? 1f : 0f;
     }
 
     @Override

@@ -8,10 +8,12 @@ import java.util.List;
  */
 public final class Sgd implements Rule {
     public static final Sgd INSTANCE = new Sgd();
+    /** Immutable, so built once: a step compares against it without allocating. */
+    private static final Hyperparams DEFAULTS = Hyperparams.of("eta", 0.001f);
 
     @Override public String name() { return "sgd"; }
     @Override public List<String> slots() { return List.of(); }
-    @Override public Hyperparams defaults() { return Hyperparams.of("eta", 0.001f); }
+    @Override public Hyperparams defaults() { return DEFAULTS; }
 
     @Override
     public void update(Trace x) {

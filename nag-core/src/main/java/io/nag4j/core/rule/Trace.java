@@ -12,18 +12,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a {@link Rule} sees while it is traced: symbolic inputs to read, and the new param and
- * slot values to set. {@link #of(Rule)} runs the rule once and returns its {@link Kernel}.
+ * What a {@link Rule} sees while it is traced: symbolic inputs to read, the rule's flags as
+ * plain booleans, and the new param and slot values to set. {@link #of(Rule, Hyperparams)} runs
+ * the rule once and returns its {@link Kernel}: only the slots that trace read or set are the
+ * kernel's inputs, so a configuration streams only the state it uses.
  */
 public final class Trace {
     private final Rule rule;
+    private final Hyperparams hp;
     private final List<String> inputs = new ArrayList<>();
     private final List<String> scalars = new ArrayList<>();
     private final List<Eqn> eqns = new ArrayList<>();
     private final Map<Integer, Operand> outputs = new LinkedHashMap<>();
 
-    private Trace(Rule rule) {
+    private Trace(Rule rule, Hyperparams hp) {
         this.rule = rule;
+        this.hp = hp;
         inputs.add("param");
         inputs.add("update");
         inputs.addAll(rule.slots());
@@ -31,18 +35,56 @@ public final class Trace {
         scalars.addAll(rule.hostValueNames());
     }
 
-    /** Traces {@code rule} into its kernel. Every param and slot must be set exactly once. */
-    public static Kernel of(Rule rule) {
-        Trace t = new Trace(rule);
+    /** Traces {@code rule} for its default hyperparameters' flags. */
+    public static Kernel of(Rule rule) { return of(rule, rule.defaults()); }
+
+    /**
+     * Traces {@code rule} into its kernel for the flags {@code hp} turns on. The param must be
+     * set once; a slot read must be set once; a slot neither read nor set is left out of the
+     * kernel (its state stays as it is). The kernel is named after the rule and the flags on,
+     * {@code rmsprop_centered} for example.
+     */
+    public static Kernel of(Rule rule, Hyperparams hp) {
+        rule.defaults().checkSameNames(hp, rule.name());
+        if (rule.flags().size() > 16) throw new IllegalArgumentException("rule " + rule.name() + " has more than 16 flags");
+        Trace t = new Trace(rule, hp);
         rule.update(t);
+        if (!t.outputs.containsKey(Kernel.PARAM)) throw new IllegalStateException("rule " + rule.name() + " never sets param");
+        boolean[] read = new boolean[t.inputs.size()];
+        for (Eqn e : t.eqns) for (Operand a : e.args()) if (a instanceof Operand.Input in) read[in.index()] = true;
+        for (Operand v : t.outputs.values()) if (v instanceof Operand.Input in) read[in.index()] = true;
+        // Keep param, update and every slot touched; renumber the inputs to the kept ones.
+        int[] renumber = new int[t.inputs.size()];
+        List<String> kept = new ArrayList<>();
+        for (int i = 0; i < t.inputs.size(); i++) {
+            boolean set = t.outputs.containsKey(i);
+            if (i >= 2 && read[i] && !set) throw new IllegalStateException("rule " + rule.name() + " reads " + t.inputs.get(i) + " but never sets it");
+            renumber[i] = i < 2 || set ? kept.size() : -1;
+            if (renumber[i] >= 0) kept.add(t.inputs.get(i));
+        }
+        List<Eqn> eqns = new ArrayList<>(t.eqns.size());
+        for (Eqn e : t.eqns) eqns.add(new Eqn(e.id(), e.op(), e.args().stream().map(a -> renumbered(a, renumber)).toList()));
         List<Kernel.Output> outs = new ArrayList<>();
         for (int i = 0; i < t.inputs.size(); i++) {
-            if (i == Kernel.UPDATE) continue;
             Operand v = t.outputs.get(i);
-            if (v == null) throw new IllegalStateException("rule " + rule.name() + " never sets " + t.inputs.get(i));
-            outs.add(new Kernel.Output(i, v));
+            if (v != null) outs.add(new Kernel.Output(renumber[i], renumbered(v, renumber)));
         }
-        return new Kernel(rule.name(), t.inputs, t.scalars, t.eqns, outs);
+        StringBuilder name = new StringBuilder(rule.name());
+        for (String f : rule.flagsOn(rule.structure(hp))) name.append('_').append(f);
+        return new Kernel(name.toString(), kept, t.scalars, eqns, outs);
+    }
+
+    private static Operand renumbered(Operand a, int[] renumber) {
+        return a instanceof Operand.Input in ? new Operand.Input(renumber[in.index()]) : a;
+    }
+
+    /**
+     * Whether the rule's flag {@code name} is on for the hyperparameters being traced: a plain
+     * Java boolean, so the rule branches as PyTorch's Python code does and each side is its own kernel.
+     */
+    public boolean flag(String name) {
+        for (Rule.Flag f : rule.flags()) if (f.name().equals(name)) return f.on(hp);
+        throw new IllegalArgumentException(rule.name() + " has no flag '" + name + "'; has " + rule.flags().stream().map(Rule.Flag::name).toList());
     }
 
     public Sym param() { return new Sym(this, new Operand.Input(Kernel.PARAM)); }

@@ -9,6 +9,7 @@ import io.nag4j.core.ir.Operand;
 import io.nag4j.core.ir.RandomRules;
 import io.nag4j.core.optim.KernelOptimizer;
 import io.nag4j.core.rule.Nag;
+import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
 import io.nag4j.core.tensor.Tensor;
@@ -60,14 +61,17 @@ class CpuBackendTest {
     void everyBuiltInRuleAgreesWithTheEvaluatorOnSizesAcrossTheParallelThreshold() {
         CpuBackend cpu = CpuBackend.shared();
         Random r = new Random(42);
-        for (Rule rule : Rules.all()) {
-            Kernel k = rule.kernel();
+        for (Rule rule : Rules.all()) for (Hyperparams config : Rules.configurations(rule).values()) {
+            Kernel k = rule.kernel(config);
             long threshold = (cpu.parallelBytes() + k.bytesPerElement() - 1) / k.bytesPerElement();
-            for (long n : new long[] {1, 7, 1000, threshold - 1, threshold, threshold + 1, 3_000_000}) {
+            // 3M elements (many units on the pool) for the defaults' kernel; the evaluator is slow, so not for every configuration.
+            boolean defaults = config == rule.defaults();
+            for (long n : defaults ? new long[] {1, 7, 1000, threshold - 1, threshold, threshold + 1, 3_000_000}
+                                   : new long[] {1, 7, threshold - 1, threshold + 1}) {
                 for (long t : new long[] {1, 2}) {
-                    float[] scalars = rule.scalars(t, rule.defaults());
+                    float[] scalars = rule.scalars(t, config);
                     List<float[][]> groups = List.<float[][]>of(inputs(r, k, (int) n));
-                    KernelDiff.assertSameAsEvaluator(k, groups, scalars, cpu, rule.name() + " n=" + n + " step " + t);
+                    KernelDiff.assertSameAsEvaluator(k, groups, scalars, cpu, k.name() + " n=" + n + " step " + t);
                 }
             }
         }
@@ -76,14 +80,14 @@ class CpuBackendTest {
     @Test
     void everyBuiltInRuleAgreesOnAParamSetOfManyOddSizedTensors() {
         Random r = new Random(7);
-        for (Rule rule : Rules.all()) {
-            Kernel k = rule.kernel();
+        for (Rule rule : Rules.all()) for (Hyperparams config : Rules.configurations(rule).values()) {
+            Kernel k = rule.kernel(config);
             List<float[][]> groups = new ArrayList<>();
             for (int g = 0; g < 130; g++) groups.add(inputs(r, k, 1 + 2 * r.nextInt(r.nextBoolean() ? 40 : 40_000)));
-            float[] scalars = rule.scalars(2, rule.defaults());
-            KernelDiff.assertSameAsEvaluator(k, groups, scalars, CpuBackend.shared(), rule.name() + " 130 tensors, shared");
+            float[] scalars = rule.scalars(2, config);
+            KernelDiff.assertSameAsEvaluator(k, groups, scalars, CpuBackend.shared(), k.name() + " 130 tensors, shared");
             try (CpuBackend cpu = eagerParallel()) {
-                KernelDiff.assertSameAsEvaluator(k, groups, scalars, cpu, rule.name() + " 130 tensors, every step parallel");
+                KernelDiff.assertSameAsEvaluator(k, groups, scalars, cpu, k.name() + " 130 tensors, every step parallel");
             }
         }
     }

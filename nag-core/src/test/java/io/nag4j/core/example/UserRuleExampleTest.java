@@ -37,8 +37,9 @@ class UserRuleExampleTest {
         public List<String> slots() { return List.of("m"); }
         public Hyperparams defaults() { return Hyperparams.of("lr", 1e-4f, "beta1", 0.9f, "beta2", 0.99f, "wd", 0f); }
         public List<String> hostValueNames() { return List.of("omb1", "omb2"); }
-        public float[] hostValues(long t, Hyperparams hp) {
-            return new float[] {(float) (1.0 - hp.get("beta1")), (float) (1.0 - hp.get("beta2"))};
+        public void hostValues(long t, Hyperparams hp, float[] out) {
+            out[0] = (float) (1.0 - hp.get("beta1"));
+            out[1] = (float) (1.0 - hp.get("beta2"));
         }
         public void update(Trace x) {
             Sym g = x.update(), m = x.slot("m"), zero = x.constant(0f);

@@ -122,7 +122,7 @@ public final class RandomRules {
         @Override public List<String> slots() { return slots; }
         @Override public Hyperparams defaults() { return defaults; }
         @Override public List<String> hostValueNames() { return hosts; }
-        @Override public float[] hostValues(long t, Hyperparams hp) { return hostValues.clone(); }
+        @Override public void hostValues(long t, Hyperparams hp, float[] out) { System.arraycopy(hostValues, 0, out, 0, out.length); }
 
         @Override
         public void update(Trace t) {
