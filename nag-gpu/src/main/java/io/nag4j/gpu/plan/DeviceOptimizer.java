@@ -27,7 +27,9 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>The whole ParamSet is packed: one device buffer per kernel input (param, update, each state
- * slot), every tensor at its offset in it. The kernel is elementwise and all tensors share the
+ * slot the kernel streams), every tensor at its offset in it. The kernel is traced for the bound
+ * hyperparameters' {@link Rule#flags() flags}, which are then fixed: a step that would change
+ * one is refused, naming it; a slot the kernel does not use stays on the host as bound. The kernel is elementwise and all tensors share the
  * hyperparameters, so one launch over the total element count steps every tensor. The step is a
  * {@link TaskGraph} run by an {@link ExecutionPlan}: params and state are copied in on the first
  * execution only (FIRST_EXECUTION) and stay on the device; the updates, packed into one reusable
@@ -57,9 +59,14 @@ public final class DeviceOptimizer implements BoundOptimizer {
     private final ExecutionPlan plan;
     private final String where;
 
-    private float[] scalars;
+    /** The state slots the kernel streams (the flags' choice); the others stay in {@link #slotsHost} as they were. */
+    private final List<String> deviceSlots;
+    /** Each step's scalars, rewritten in place: the plan reads them at launch. */
+    private final float[] scalars;
+    private final float[] hostScratch;
     private ExecutionResult result;
     private boolean closed;
+    private MemorySegment zeros;
 
     /** Binds {@code rule} to a copy of {@code params} on device {@code deviceIndex} of {@code driver}, state zero. */
     public static DeviceOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, Driver driver, int deviceIndex, Mode mode) {
@@ -89,8 +96,11 @@ public final class DeviceOptimizer implements BoundOptimizer {
         this.hp = hp;
         this.packed = packed;
         this.total = packed.total();
-        Kernel kernel = rule.kernel();
+        Kernel kernel = packed.kernel();
         List<String> slots = rule.slots();
+        this.deviceSlots = kernel.slots();
+        this.scalars = new float[kernel.scalars().size()];
+        this.hostScratch = new float[kernel.scalars().size() - hp.size()];
         ExecutionPlan p = null;
         try {
             paramsHost = hostSegment();
@@ -102,14 +112,19 @@ public final class DeviceOptimizer implements BoundOptimizer {
                     .transferToDevice(TransferMode.EVERY_EXECUTION, UPDATE, updatesHost);
             List<String> args = new ArrayList<>(List.of(PARAM, UPDATE));
             for (int s = 0; s < slots.size(); s++) {
+                String slot = slots.get(s);
+                boolean used = deviceSlots.contains(slot);
+                // A slot the kernel never touches stays on the host as it was (zero, or the checkpoint's).
+                if (!used && initial == null) continue;
                 slotsHost[s] = hostSegment(); // zero: the state at init
-                if (initial != null) packed.pack(initial.slot(slots.get(s)), slotsHost[s]);
-                g.transferToDevice(TransferMode.FIRST_EXECUTION, STATE + slots.get(s), slotsHost[s]);
-                args.add(STATE + slots.get(s));
+                if (initial != null) packed.pack(initial.slot(slot), slotsHost[s]);
+                if (!used) continue;
+                g.transferToDevice(TransferMode.FIRST_EXECUTION, STATE + slot, slotsHost[s]);
+                args.add(STATE + slot);
             }
             g.task("step", kernel, mode, total, args, () -> scalars);
             g.transferToHost(TransferMode.UNDER_DEMAND, PARAM, paramsHost);
-            for (int s = 0; s < slots.size(); s++) g.transferToHost(TransferMode.UNDER_DEMAND, STATE + slots.get(s), slotsHost[s]);
+            for (String slot : deviceSlots) g.transferToHost(TransferMode.UNDER_DEMAND, STATE + slot, slotsHost[slots.indexOf(slot)]);
             p = new ExecutionPlan(g.snapshot());
             p.withDevice(driver, deviceIndex).withWarmUp(); // opens and compiles now: a device that cannot run it fails the bind
             this.plan = p;
@@ -122,6 +137,12 @@ public final class DeviceOptimizer implements BoundOptimizer {
     }
 
     private MemorySegment hostSegment() { return hostSegment(Tensor.ALIGNMENT); }
+
+    /** Zeros the size of a slot, for a slot the kernel never touched and no checkpoint filled. */
+    private MemorySegment zeros() {
+        if (zeros == null) zeros = hostSegment();
+        return zeros;
+    }
 
     private MemorySegment hostSegment(long alignment) {
         long bytes = total * Float.BYTES;
@@ -144,10 +165,9 @@ public final class DeviceOptimizer implements BoundOptimizer {
     public void step(ParamSet updates, Hyperparams hp) {
         checkOpen();
         packed.checkUpdates(updates);
-        long t = packed.nextStep(hp);
-        float[] sc = rule.scalars(t, hp);
+        long t = packed.nextStep(hp, where);
         packed.pack(updates, updatesHost);
-        scalars = sc;
+        rule.scalars(t, hp, scalars, hostScratch);
         result = plan.execute();
         packed.stepped(t);
     }
@@ -159,8 +179,8 @@ public final class DeviceOptimizer implements BoundOptimizer {
     public void step(DeviceBuffer updatesOnDevice, Hyperparams hp) {
         checkOpen();
         Objects.requireNonNull(updatesOnDevice, "device updates");
-        long t = packed.nextStep(hp);
-        scalars = rule.scalars(t, hp);
+        long t = packed.nextStep(hp, where);
+        rule.scalars(t, hp, scalars, hostScratch);
         result = plan.executeWith(UPDATE, updatesOnDevice);
         packed.stepped(t);
     }
@@ -191,8 +211,8 @@ public final class DeviceOptimizer implements BoundOptimizer {
     @Override
     public OptState readState() {
         checkOpen();
-        if (result != null) for (String name : rule.slots()) result.transferToHost(STATE + name);
-        return packed.unpackState(s -> slotsHost[s]);
+        if (result != null) for (String name : deviceSlots) result.transferToHost(STATE + name);
+        return packed.unpackState(s -> slotsHost[s] != null ? slotsHost[s] : zeros());
     }
 
     /** Steps taken (the state's step counter). */

@@ -25,7 +25,7 @@ public final class HostBackends {
 
         @Override
         public BoundOptimizer bind(int device, Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
-            return new HostBoundOptimizer(new KernelOptimizer(rule, hp, CpuBackend.shared()), "cpu", params, state);
+            return new HostBoundOptimizer(rule, new KernelOptimizer(rule, hp, CpuBackend.shared()), "cpu", params, state);
         }
     }
 
@@ -38,7 +38,7 @@ public final class HostBackends {
 
         @Override
         public BoundOptimizer bind(int device, Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
-            return new HostBoundOptimizer(ReferenceOptimizer.forRule(rule.name(), hp), "reference", params, state);
+            return new HostBoundOptimizer(rule, ReferenceOptimizer.forRule(rule.name(), hp), "reference", params, state);
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.nag4j.gpu.plan;
 
 import io.nag4j.core.optim.OptState;
+import io.nag4j.core.optim.StepChecks;
+import io.nag4j.core.rule.Rule;
 import io.nag4j.core.optim.Optimizer;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.tensor.ParamSet;
@@ -11,18 +13,26 @@ import java.util.Map;
 
 /** A host optimizer (CPU backend or reference) bound to its own copy of the params. */
 public final class HostBoundOptimizer implements BoundOptimizer {
+    private final Rule rule;
+    private final int structure;
     private final Optimizer optimizer;
     private final String where;
     private final ParamSet params;
     private final OptState state;
+    private Hyperparams lastCheckedHp;
 
     /** Copies {@code initial}; the caller keeps ownership of it. */
-    public HostBoundOptimizer(Optimizer optimizer, String where, ParamSet initial) {
-        this(optimizer, where, initial, null);
+    public HostBoundOptimizer(Rule rule, Optimizer optimizer, String where, ParamSet initial) {
+        this(rule, optimizer, where, initial, null);
     }
 
-    /** Binds to copies of {@code initial} and {@code initialState} (a resumed checkpoint). */
-    public HostBoundOptimizer(Optimizer optimizer, String where, ParamSet initial, OptState initialState) {
+    /**
+     * Binds {@code optimizer} (running {@code rule}) to copies of {@code initial} and
+     * {@code initialState} (a resumed checkpoint). Its flags are fixed from here on, as on a device.
+     */
+    public HostBoundOptimizer(Rule rule, Optimizer optimizer, String where, ParamSet initial, OptState initialState) {
+        this.rule = rule;
+        this.structure = rule.structure(optimizer.hyperparams());
         this.optimizer = optimizer;
         this.where = where;
         this.params = initial.copy();
@@ -35,6 +45,11 @@ public final class HostBoundOptimizer implements BoundOptimizer {
 
     @Override
     public void step(ParamSet updates, Hyperparams hp) {
+        if (hp != lastCheckedHp) { // immutable: the same object again needs no second check
+            StepChecks.checkHyperparams(rule, optimizer.hyperparams(), hp);
+            StepChecks.checkStructure(rule, structure, hp, where);
+            lastCheckedHp = hp;
+        }
         optimizer.step(state, params, updates, hp);
     }
 

@@ -1,5 +1,6 @@
 package io.nag4j.gpu.plan;
 
+import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.optim.OptState;
 import io.nag4j.core.optim.StepChecks;
 import io.nag4j.core.rule.Hyperparams;
@@ -22,6 +23,9 @@ import java.util.function.IntFunction;
  */
 public final class PackedBinding {
     private final Rule rule;
+    private final Hyperparams boundHp;
+    private final int structure;
+    private final Kernel kernel;
     private final List<String> names;
     private final long[][] shapes;
     private final long[] offsets;
@@ -39,6 +43,9 @@ public final class PackedBinding {
     public PackedBinding(Rule rule, Hyperparams hp, ParamSet params, OptState initial) {
         this.rule = rule;
         StepChecks.checkHyperparams(rule, hp);
+        this.boundHp = hp;
+        this.structure = rule.structure(hp);
+        this.kernel = rule.kernel(hp);
         if (params == null) throw new IllegalArgumentException("params are null");
         params.checkCompatible(params, "params");
         if (initial != null) StepChecks.check(rule, initial, params, params, hp);
@@ -55,6 +62,9 @@ public final class PackedBinding {
         this.total = n;
         this.step = initial == null ? 0 : initial.step();
     }
+
+    /** The kernel traced for the bound hyperparameters' flags: its slots are the ones a step streams. */
+    public Kernel kernel() { return kernel; }
 
     /** Elements over all tensors: the one launch's size. */
     public long total() { return total; }
@@ -107,10 +117,11 @@ public final class PackedBinding {
      * Checks a step's hyperparameters and that the counter can grow; returns the step about to be
      * taken (1 for the first). Changes nothing: {@link #stepped} counts it once it ran.
      */
-    public long nextStep(Hyperparams hp) {
+    public long nextStep(Hyperparams hp, String where) {
         // Hyperparams are immutable: the same object passed again (the usual case) needs no second check.
         if (hp != lastCheckedHp) {
-            StepChecks.checkHyperparams(rule, hp);
+            StepChecks.checkHyperparams(rule, boundHp, hp);
+            StepChecks.checkStructure(rule, structure, hp, where);
             lastCheckedHp = hp;
         }
         if (step == Long.MAX_VALUE) throw new IllegalArgumentException("step counter is at its maximum");

@@ -74,8 +74,8 @@ class OpenClParamSetTest extends OpenClContextTest {
                 // Initial param and (zero) state, tensor by tensor at their offsets.
                 for (int i = 0; i < nt; i++) {
                     ctx.copyIn(bufs.get(Kernel.PARAM), 4 * off[i], params.get(i).segment(), false);
-                    for (int s = 0; s < rule.slots().size(); s++) {
-                        ctx.copyIn(bufs.get(2 + s), 4 * off[i], state.slot(rule.slots().get(s)).get(i).segment(), false);
+                    for (int s = 0; s < k.slots().size(); s++) {
+                        ctx.copyIn(bufs.get(2 + s), 4 * off[i], state.slot(k.slots().get(s)).get(i).segment(), false);
                     }
                 }
                 int steps = 310;
@@ -91,8 +91,8 @@ class OpenClParamSetTest extends OpenClContextTest {
                     ref.step(state, params, updates, hp);
                     if (t % 10 == 0 || t == steps) {
                         check(ctx, bufs.get(Kernel.PARAM), params, off, rule.name() + " step " + t + " param");
-                        for (int s = 0; s < rule.slots().size(); s++) {
-                            String slot = rule.slots().get(s);
+                        for (int s = 0; s < k.slots().size(); s++) {
+                            String slot = k.slots().get(s);
                             check(ctx, bufs.get(2 + s), state.slot(slot), off, rule.name() + " step " + t + " slot " + slot);
                         }
                     }

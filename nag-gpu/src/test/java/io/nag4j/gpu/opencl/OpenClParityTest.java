@@ -25,22 +25,27 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** EXACT mode on the OpenCL device against the CPU oracle (the IR evaluator), bit for bit. */
 class OpenClParityTest extends OpenClContextTest {
-    static Stream<Rule> builtInRules() { return Rules.all().stream(); }
+    /** Every built-in rule in every configuration of its flags. */
+    static Stream<org.junit.jupiter.params.provider.Arguments> builtInRules() {
+        return Rules.all().stream().flatMap(r -> Rules.configurations(r).keySet().stream()
+                .map(c -> org.junit.jupiter.params.provider.Arguments.of(r, c)));
+    }
 
     /**
      * Every registered rule, 300 steps over an odd element count, with NaN, infinities, signed
      * zeros and subnormals in params, state and updates, and hyperparameters changed midway.
      */
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0} {1}")
     @MethodSource("builtInRules")
-    void everyBuiltInRuleIsBitExactOverManySteps(Rule rule) {
-        Kernel k = rule.kernel();
+    void everyBuiltInRuleIsBitExactOverManySteps(Rule rule, String config) {
+        Hyperparams base = Rules.configurations(rule).get(config);
+        Kernel k = rule.kernel(base);
         CompiledKernel ck = ctx.compile(k, Mode.EXACT);
         int n = 1031, steps = 300;
         SplittableRandom r = new SplittableRandom(rule.name().hashCode());
         float[][] cpu = new float[k.inputs().size()][];
         for (int i = 0; i < cpu.length; i++) cpu[i] = values(r, n, 0.08);
-        Hyperparams hp = rule.defaults();
+        Hyperparams hp = base;
         try (var run = new OpenClTestSupport.Runner(ctx, ck, n)) {
             for (int i = 0; i < cpu.length; i++) run.write(i, cpu[i]);
             for (int t = 1; t <= steps; t++) {

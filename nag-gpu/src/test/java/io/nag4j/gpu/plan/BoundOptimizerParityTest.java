@@ -121,24 +121,70 @@ public abstract class BoundOptimizerParityTest {
 
     @Test
     protected void everyRuleMatchesItsReferenceOverManyRandomStepsOnAParamSetOf100OddTensors() {
-        int steps = ruleSteps();
         for (Rule rule : Rules.all()) {
-            Random rnd = new Random(20261124L + rule.name().hashCode());
-            Hyperparams base = rule.defaults();
-            Optimizer ref = ReferenceOptimizer.forRule(rule.name(), base);
-            try (ParamSet refParams = oddParams(rnd, ""); ParamSet updates = refParams.zerosLike("");
-                 OptState refState = ref.init(refParams);
-                 BoundOptimizer dev = bind(rule, base, refParams, null)) {
-                for (int s = 1; s <= steps; s++) {
-                    for (Tensor u : updates) for (long e = 0; e < u.size(); e++) u.set(e, value(rnd));
-                    // A schedule: the learning rate (every rule's first hyperparameter) changes every step, as a kernel argument.
-                    String lr = base.names().get(0);
-                    Hyperparams hp = base.with(lr, (float) (base.get(lr) * (1 + 0.5 * Math.sin(s))));
-                    ref.step(refState, refParams, updates, hp);
-                    dev.step(updates, hp);
-                    if (s % 50 == 0 || s == 1 || s == 2 || s == steps) assertSameState(rule.name() + " step " + s, dev, refParams, refState);
+            // Every kernel the rule's flags choose: the defaults for ruleSteps(), the others for a fifth of that.
+            for (var config : Rules.configurations(rule).entrySet()) {
+                boolean defaults = config.getKey().equals("defaults");
+                int steps = defaults ? ruleSteps() : Math.max(3, ruleSteps() / 5);
+                String what = rule.name() + " (" + config.getKey() + ")";
+                Random rnd = new Random(20261124L + rule.name().hashCode() + config.getKey().hashCode());
+                Hyperparams base = config.getValue();
+                Optimizer ref = ReferenceOptimizer.forRule(rule.name(), base);
+                try (ParamSet refParams = oddParams(rnd, ""); ParamSet updates = refParams.zerosLike("");
+                     OptState refState = ref.init(refParams);
+                     BoundOptimizer dev = bind(rule, base, refParams, null)) {
+                    for (int s = 1; s <= steps; s++) {
+                        for (Tensor u : updates) for (long e = 0; e < u.size(); e++) u.set(e, value(rnd));
+                        // A schedule: the learning rate (every rule's first hyperparameter) changes every step, as a kernel argument.
+                        String lr = base.names().get(0);
+                        Hyperparams hp = base.with(lr, (float) (base.get(lr) * (1 + 0.5 * Math.sin(s))));
+                        ref.step(refState, refParams, updates, hp);
+                        dev.step(updates, hp);
+                        if (s % 50 == 0 || s == 1 || s == 2 || s == steps) assertSameState(what + " step " + s, dev, refParams, refState);
+                    }
+                    assertLaunches(steps, dev, what + ": one launch per step for the whole ParamSet");
                 }
-                assertLaunches(steps, dev, rule.name() + ": one launch per step for the whole ParamSet");
+            }
+        }
+    }
+
+    /**
+     * Flags are fixed when bound: a step that would change one is refused and changes nothing, and
+     * a slot the bound kernel never touches comes back from readState() exactly as it was bound.
+     */
+    @Test
+    protected void aFlagChangeIsRefusedAndAnUnusedSlotKeepsItsCheckpointValues() {
+        Rule rule = io.nag4j.core.rule.RmsProp.INSTANCE;
+        Hyperparams plain = rule.defaults();
+        Random rnd = new Random(31);
+        try (ParamSet params = oddParams(rnd, ""); ParamSet updates = params.zerosLike("")) {
+            // A resumed state whose grad_avg and momentum_buffer hold values (a checkpoint of a centered run, say).
+            java.util.LinkedHashMap<String, ParamSet> slots = new java.util.LinkedHashMap<>();
+            for (String slot : rule.slots()) {
+                ParamSet v = params.zerosLike("");
+                for (Tensor t : v) for (long e = 0; e < t.size(); e++) t.set(e, Math.abs(value(rnd)));
+                slots.put(slot, v);
+            }
+            Optimizer ref = ReferenceOptimizer.forRule(rule.name(), plain);
+            try (OptState initial = new OptState(rule.name(), slots, 5); ParamSet refParams = params.copy();
+                 OptState refState = HostBoundOptimizer.copy(initial);
+                 BoundOptimizer dev = bind(rule, plain, params, initial)) {
+                for (int s = 0; s < 3; s++) {
+                    for (Tensor u : updates) for (long e = 0; e < u.size(); e++) u.set(e, value(rnd));
+                    ref.step(refState, refParams, updates, plain);
+                    dev.step(updates, plain);
+                }
+                assertSameState("plain rmsprop resumed from a full state", dev, refParams, refState);
+                for (String turnOn : List.of("centered", "momentum")) {
+                    var e = assertThrows(IllegalArgumentException.class, () -> dev.step(updates, plain.with(turnOn, 1f)), turnOn);
+                    assertTrue(e.getMessage().contains(turnOn + " off") && e.getMessage().contains(turnOn + " on"), e.getMessage());
+                }
+                assertSameState("after refused flag changes", dev, refParams, refState);
+                // Changing a true hyperparameter (momentum stays off at -1: PyTorch's "momentum > 0") is fine.
+                Hyperparams other = plain.with("alpha", 0.9f).with("momentum", -1f);
+                ref.step(refState, refParams, updates, other);
+                dev.step(updates, other);
+                assertSameState("after a step with other values and the same flags", dev, refParams, refState);
             }
         }
     }

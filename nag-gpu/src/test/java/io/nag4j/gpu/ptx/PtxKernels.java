@@ -20,7 +20,7 @@ final class PtxKernels {
 
     static List<Kernel> all() {
         List<Kernel> out = new ArrayList<>();
-        for (Rule r : Rules.all()) out.add(r.kernel());
+        out.addAll(Rules.kernels());
         out.addAll(RandomKernels.generate(RANDOM_COUNT, SEED));
         for (int i = 0; i < DIFFERENTIAL_COUNT; i++) out.add(io.nag4j.core.ir.RandomRules.rule(SEED + i).kernel());
         return out;

@@ -63,6 +63,11 @@ final class TornadoOptimizer implements BoundOptimizer {
     private final String label;
     private final FloatArray[] inputs;
     private final FloatArray scalars;
+    /** Each rule slot's host array: a kernel input's, or (a slot the kernel never touches) one kept as bound. */
+    private final FloatArray[] stateHost;
+    private final float[] stepScalars;
+    private final float[] hostScratch;
+    private FloatArray zeros;
     private final TornadoExecutionPlan plan;
     private final Path prebuiltSource;
     private TornadoExecutionResult result;
@@ -74,7 +79,7 @@ final class TornadoOptimizer implements BoundOptimizer {
         this.hp = hp;
         this.where = where;
         this.packed = new PackedBinding(rule, hp, params, initial);
-        Kernel kernel = rule.kernel();
+        Kernel kernel = packed.kernel();
         this.label = rule.name() + " on " + where;
         exactness.require(kernel, mode, label);
         if (packed.total() > Integer.MAX_VALUE - 64) {
@@ -83,15 +88,26 @@ final class TornadoOptimizer implements BoundOptimizer {
         }
         int n = (int) packed.total();
         int len = Math.max(1, n); // TornadoVM refuses empty arrays; an empty ParamSet never launches
-        List<String> slots = rule.slots();
+        List<String> slots = kernel.slots(); // the slots the flags' kernel streams
         inputs = new FloatArray[kernel.inputs().size()];
         for (int i = 0; i < inputs.length; i++) {
             inputs[i] = new FloatArray(len);
             inputs[i].getSegment().fill((byte) 0); // a zero state at init
         }
         packed.pack(params, inputs[Kernel.PARAM].getSegment());
-        if (initial != null) for (int s = 0; s < slots.size(); s++) packed.pack(initial.slot(slots.get(s)), inputs[2 + s].getSegment());
+        // Every slot of the rule, for readState(): the kernel's on the device, the others kept on the host as bound.
+        stateHost = new FloatArray[rule.slots().size()];
+        for (int s = 0; s < stateHost.length; s++) {
+            String slot = rule.slots().get(s);
+            int k = slots.indexOf(slot);
+            if (k >= 0) stateHost[s] = inputs[2 + k];
+            else if (initial != null || zeros == null) stateHost[s] = zerosOrNew(len, initial != null);
+            else stateHost[s] = zeros;
+            if (initial != null) packed.pack(initial.slot(slot), stateHost[s].getSegment());
+        }
         scalars = new FloatArray(Math.max(1, TornadoKernelRenderer.scalarSlots(kernel)));
+        stepScalars = new float[kernel.scalars().size()];
+        hostScratch = new float[kernel.scalars().size() - hp.size()];
         List<Integer> spilled = TornadoKernelRenderer.spilledConstants(kernel);
         for (int c = 0; c < spilled.size(); c++) {
             // Raw bits, so a NaN keeps its payload: these are the kernel's constants, not values to compute with.
@@ -151,6 +167,14 @@ final class TornadoOptimizer implements BoundOptimizer {
         this.plan = p;
     }
 
+    /** A new zeroed array, or (when {@code own} is false) the one shared zero array for untouched slots. */
+    private FloatArray zerosOrNew(int len, boolean own) {
+        FloatArray a = new FloatArray(len);
+        a.getSegment().fill((byte) 0);
+        if (!own) zeros = a;
+        return a;
+    }
+
     private static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) t = t.getCause();
@@ -169,8 +193,8 @@ final class TornadoOptimizer implements BoundOptimizer {
     public void step(ParamSet updates, Hyperparams hp) {
         checkOpen();
         packed.checkUpdates(updates);
-        long t = packed.nextStep(hp);
-        float[] sc = rule.scalars(t, hp);
+        long t = packed.nextStep(hp, where);
+        float[] sc = rule.scalars(t, hp, stepScalars, hostScratch);
         if (packed.total() > 0) {
             packed.pack(updates, inputs[Kernel.UPDATE].getSegment());
             for (int i = 0; i < sc.length; i++) scalars.set(i, sc[i]);
@@ -193,8 +217,8 @@ final class TornadoOptimizer implements BoundOptimizer {
     @Override
     public OptState readState() {
         checkOpen();
-        if (result != null) for (int s = 0; s < rule.slots().size(); s++) result.transferToHost(inputs[2 + s]);
-        return packed.unpackState(s -> inputs[2 + s].getSegment());
+        if (result != null) for (int k = 2; k < inputs.length; k++) result.transferToHost(inputs[k]);
+        return packed.unpackState(s -> stateHost[s].getSegment());
     }
 
     private void checkOpen() {
