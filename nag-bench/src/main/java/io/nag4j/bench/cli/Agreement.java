@@ -39,10 +39,14 @@ public final class Agreement {
         public double identicalFraction() { return compared == 0 ? 1.0 : (double) (compared - differing) / compared; }
     }
 
-    /** Runs {@code rule} for {@code steps} steps on {@code backend} (in {@code mode}) and on the reference. */
+    /** Runs {@code rule} with its defaults for {@code steps} steps on {@code backend} (in {@code mode}) and on the reference. */
     public static Outcome run(String backend, Rule rule, Mode mode, int steps, int tensors, long seed) {
+        return run(backend, rule, rule.defaults(), mode, steps, tensors, seed);
+    }
+
+    /** As {@link #run(String, Rule, Mode, int, int, long)} from hyperparameters {@code base} (and so their flags' kernel). */
+    public static Outcome run(String backend, Rule rule, Hyperparams base, Mode mode, int steps, int tensors, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed ^ rule.name().hashCode());
-        Hyperparams base = rule.defaults();
         try (ParamSet params = oddParams(rnd, tensors); ParamSet updates = params.zerosLike("");
              BoundOptimizer ref = Backends.bind("reference", rule, base, params, null);
              BoundOptimizer dev = Backends.bind(backend, rule, base, params, null, mode)) {

@@ -14,8 +14,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code nag4j kernels --optimizer NAME --target TARGET [--mode exact|fast]}: prints
- * the code generated for an optimizer's kernel. Bad input (an unknown optimizer, target or mode,
+ * {@code nag4j kernels --optimizer NAME --target TARGET [--mode exact|fast] [--hp k=v ...]}: prints
+ * the code generated for an optimizer's kernel (the one its flags choose for those hyperparameters). Bad input (an unknown optimizer, target or mode,
  * or a target this build has no renderer for) is one line on stderr and exit code 2.
  */
 @Command(name = "kernels", mixinStandardHelpOptions = true,
@@ -33,6 +33,10 @@ public final class KernelsCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "exact", paramLabel = "MODE", description = "exact (default) or fast.")
     String mode;
 
+    @Option(names = "--hp", paramLabel = "NAME=VALUE",
+            description = "A hyperparameter (repeatable): its flags choose the kernel (e.g. --hp centered=1 for centered RMSprop). Others keep the defaults.")
+    java.util.List<String> hyperparams = new java.util.ArrayList<>();
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -40,7 +44,7 @@ public final class KernelsCommand implements Callable<Integer> {
         String code;
         try {
             Rule rule = Rules.byName(optimizer);
-            code = Renderers.render(target, rule.kernel(), parseMode(mode));
+            code = Renderers.render(target, rule.kernel(ReplayCommand.hyperparams(rule, hyperparams)), parseMode(mode));
         } catch (IllegalArgumentException e) {
             err.println("nag4j kernels: " + e.getMessage());
             err.flush();

@@ -3,6 +3,7 @@ package io.nag4j.bench.report;
 import io.nag4j.bench.cli.Agreement;
 import io.nag4j.bench.device.Workloads;
 import io.nag4j.core.ir.Kernel;
+import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
 import io.nag4j.core.tensor.ParamSet;
@@ -43,6 +44,8 @@ public final class BenchCommand implements Callable<Integer> {
     static final int DISAGREE = 3;
     static final long[] SIZES = {1_000, 10_000, 100_000, 1_000_000, 16_000_000, 64_000_000};
     static final long[] QUICK_SIZES = {1_000, 100_000, 1_000_000};
+    /** The workload every non-default configuration is also timed on. */
+    static final String CONFIG_WORKLOAD = "1e6";
 
     @Option(names = "--quick", description = "Sizes 1e3, 1e5 and 1e6, 10,000 small tensors, short timings and agreement runs: under 2 minutes on 2 cores.")
     boolean quick;
@@ -94,20 +97,35 @@ public final class BenchCommand implements Callable<Integer> {
         }
         int agreeSteps = quick ? 20 : 100, agreeTensors = quick ? 31 : 101;
 
-        int total = (int) (specs.stream().filter(s -> !s.equals("reference")).count() * rules.size()
-                + (long) specs.size() * rules.size() * (workloads.size() + 1));
+        int configCount = rules.stream().mapToInt(r -> Rules.configurations(r).size()).sum();
+        long nonReference = specs.stream().filter(s -> !s.equals("reference")).count();
+        int total = (int) (nonReference * configCount + (long) specs.size() * rules.size() * (workloads.size() + 1)
+                + nonReference * (configCount - rules.size()));
         Progress progress = new Progress(total);
 
-        // Agreement first: it is the promise, and cheap.
+        // What each configuration streams: its flags' kernel.
+        Map<Rule, Map<String, Hyperparams>> configs = new LinkedHashMap<>();
+        for (Rule rule : rules) {
+            configs.put(rule, Rules.configurations(rule));
+            for (var c : configs.get(rule).entrySet()) {
+                Kernel k = rule.kernel(c.getValue());
+                List<String> streamed = new ArrayList<>(k.inputs());
+                report.configurations.add(new Report.Configuration(rule.name(), c.getKey(), c.getValue().asMap(), k.name(), streamed, k.bytesPerElement()));
+            }
+        }
+
+        // Agreement first: it is the promise, and cheap. Every configuration, since each is its own kernel.
         Map<String, Agreement.Outcome> agreed = new HashMap<>();
         for (String s : specs) {
             if (s.equals("reference")) continue;
             for (Rule rule : rules) {
-                progress.next("agreement " + s + " " + rule.name());
-                Agreement.Outcome o = Agreement.run(s, rule, Mode.EXACT, agreeSteps, agreeTensors, seed);
-                agreed.put(s + "/" + rule.name(), o);
-                report.agreement.add(new Report.AgreementRecord(s, o.where(), rule.name(), o.steps(), o.elements(), o.compared(), o.differing(),
-                        o.identicalFraction(), o.maxUlp(), o.first()));
+                for (var c : configs.get(rule).entrySet()) {
+                    progress.next("agreement " + s + " " + rule.name() + (c.getKey().equals("defaults") ? "" : " " + c.getKey()));
+                    Agreement.Outcome o = Agreement.run(s, rule, c.getValue(), Mode.EXACT, agreeSteps, agreeTensors, seed);
+                    agreed.put(s + "/" + rule.name() + "/" + c.getKey(), o);
+                    report.agreement.add(new Report.AgreementRecord(s, o.where(), rule.name(), c.getKey(), o.steps(), o.elements(), o.compared(),
+                            o.differing(), o.identicalFraction(), o.maxUlp(), o.first()));
+                }
             }
         }
 
@@ -117,52 +135,72 @@ public final class BenchCommand implements Callable<Integer> {
         for (long n : new long[] {1_000, 100_000}) {
             try (ParamSet params = Workloads.params(Workloads.single(n)); ParamSet updates = Workloads.updates(Workloads.single(n))) {
                 for (String s : specs) {
+                    // On the host every configuration is its own generated loop to compile; a device's host path is one for all.
+                    boolean host = !Backends.get(Drivers.parseSpec(s).driver()).hasDevices();
                     for (Rule rule : rules) {
                         if (n == 1_000) progress.next("warm-up " + s + " " + rule.name());
-                        try (BoundOptimizer opt = Backends.bind(s, rule, rule.defaults(), params, null)) {
-                            long end = System.nanoTime() + (long) ((quick ? 0.25 : 0.5) * 1e9);
-                            while (System.nanoTime() < end) opt.step(updates);
+                        for (Hyperparams hp : host && !s.equals("reference") ? configs.get(rule).values() : List.of(rule.defaults())) {
+                            try (BoundOptimizer opt = Backends.bind(s, rule, hp, params, null)) {
+                                double warm = (quick ? 0.25 : 0.5) * (hp == rule.defaults() ? 1 : 0.6);
+                                long end = System.nanoTime() + (long) (warm * 1e9);
+                                while (System.nanoTime() < end) opt.step(updates);
+                            }
                         }
                     }
                 }
             }
         }
 
-        // Speed: each workload's ParamSets made once, for every backend and optimizer.
+        Limits.warmUp(quick ? 0.5 : 1.0);
+
+        // Speed: each workload's ParamSets made once, for every backend and optimizer; the other configurations on one
+        // workload (1e6 elements), where their bytes per element decide the time.
         Map<String, Limits.Limit> limits = new HashMap<>();
         for (Workload w : workloads) {
             try (ParamSet params = Workloads.params(w.shapes()); ParamSet updates = Workloads.updates(w.shapes())) {
                 for (String s : specs) {
                     for (Rule rule : rules) {
-                        progress.next("speed " + s + " " + rule.name() + " " + w.name());
-                        Speed.Timing t;
-                        String where;
-                        try (BoundOptimizer opt = Backends.bind(s, rule, rule.defaults(), params, null)) {
-                            where = opt.where();
-                            // On the host the rule's own loop must be compiled; a device backend's host path is shared by every rule.
-                            boolean host = !Backends.get(Drivers.parseSpec(s).driver()).hasDevices();
-                            t = Speed.time(opt, updates, perMeasurement, host ? 20_000 : 200, quick ? 0.3 : 2.0);
+                        for (var c : configs.get(rule).entrySet()) {
+                            // The reference is the oracle: its speed is shown for the defaults only.
+                            if (!c.getKey().equals("defaults") && (!w.name().equals(CONFIG_WORKLOAD) || s.equals("reference"))) continue;
+                            progress.next("speed " + s + " " + rule.name() + (c.getKey().equals("defaults") ? "" : " " + c.getKey()) + " " + w.name());
+                            measure(s, rule, c.getKey(), c.getValue(), w, params, updates, perMeasurement, limits, agreed, report);
                         }
-                        Limits.Limit limit = limit(s, rule.kernel(), params.totalSize(), perMeasurement, limits, report);
-                        Agreement.Outcome a = agreed.get(s + "/" + rule.name());
-                        long n = params.totalSize(), bpe = rule.kernel().bytesPerElement();
-                        double bps = bpe * n / t.secondsPerStep();
-                        report.measurements.add(new Report.Measurement(s, where, rule.name(), w.name(), n, params.size(), bpe, t.secondsPerStep(),
-                                n / t.secondsPerStep(), bpe * n, bps, limit == null ? null : limit.bytesPerSecond(),
-                                limit == null ? null : bps / limit.bytesPerSecond(), limit == null ? null : limit.probe(),
-                                t.hostOverheadSeconds(), t.transferShare(), t.steps(), a == null ? 1.0 : a.identicalFraction(), a == null ? 0 : a.maxUlp()));
                     }
                 }
             }
         }
         progress.done();
-        report.notes.add("bytes per element: what a step of each optimizer reads and writes (param, update and every state slot in; param and slots out)");
+        report.notes.add("bytes per element: what a step of each optimizer configuration reads and writes (param, update and the state slots"
+                + " its kernel uses in; param and those slots out); the flags (RMSprop's centered and momentum, SGD-momentum's momentum and"
+                + " nesterov) choose the kernel when the optimizer is bound");
         report.notes.add("command: nag4j bench" + (quick ? " --quick" : "") + "; " + machine.get("date"));
         report.printTable(pw);
         List<Path> written = report.writeAll(out, jsonFile);
         for (Path p : written) pw.println("wrote " + p);
         pw.flush();
         return report.allAgree() ? 0 : DISAGREE;
+    }
+
+    private void measure(String s, Rule rule, String config, Hyperparams hp, Workload w, ParamSet params, ParamSet updates, double perMeasurement,
+                         Map<String, Limits.Limit> limits, Map<String, Agreement.Outcome> agreed, Report report) {
+        Speed.Timing t;
+        String where;
+        try (BoundOptimizer opt = Backends.bind(s, rule, hp, params, null)) {
+            where = opt.where();
+            // On the host the rule's own loop must be compiled; a device backend's host path is shared by every rule.
+            boolean host = !Backends.get(Drivers.parseSpec(s).driver()).hasDevices();
+            t = Speed.time(opt, updates, perMeasurement, host, quick ? 0.2 : 2.0);
+        }
+        Kernel kernel = rule.kernel(hp);
+        Limits.Limit limit = limit(s, kernel, params.totalSize(), perMeasurement, limits, report);
+        Agreement.Outcome a = agreed.get(s + "/" + rule.name() + "/" + config);
+        long n = params.totalSize(), bpe = kernel.bytesPerElement();
+        double bps = bpe * n / t.secondsPerStep();
+        report.measurements.add(new Report.Measurement(s, where, rule.name(), config, w.name(), n, params.size(), bpe, t.secondsPerStep(),
+                n / t.secondsPerStep(), bpe * n, bps, limit == null ? null : limit.bytesPerSecond(),
+                limit == null ? null : bps / limit.bytesPerSecond(), limit == null ? null : limit.probe(),
+                t.hostOverheadSeconds(), t.transferShare(), t.steps(), a == null ? 1.0 : a.identicalFraction(), a == null ? 0 : a.maxUlp()));
     }
 
     /** A size as the issue and the docs write it: 1e3, 1.6e7, 6.4e7; other counts as digits. */
@@ -205,7 +243,7 @@ public final class BenchCommand implements Callable<Integer> {
             int reads = k.inputs().size(), writes = k.outputs().size(), cores = Runtime.getRuntime().availableProcessors();
             // Past 16M elements every array is far out of cache: the streaming rate no longer depends on n (and the heap stays small).
             int probeN = (int) Math.min(n, 16_000_000);
-            double probeSeconds = Math.max(0.3, seconds);
+            double probeSeconds = Math.max(0.15, seconds);
             return cache.computeIfAbsent("cpu/" + probeN + "/" + reads + "/" + writes, key -> {
                 Limits.Limit all = Limits.cpuStream(probeN, reads, writes, cores, probeSeconds);
                 if (cores == 1) return all;

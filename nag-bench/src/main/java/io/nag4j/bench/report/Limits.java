@@ -5,14 +5,7 @@ import io.nag4j.gpu.device.DeviceBuffer;
 import io.nag4j.gpu.device.DeviceContext;
 import io.nag4j.gpu.plan.Drivers;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * What the machine can move, measured in the same run as the optimizers: the yardstick each
@@ -25,72 +18,109 @@ final class Limits {
     record Limit(double bytesPerSecond, String probe) {}
 
     /**
-     * A streaming loop over plain {@code float[]} on every core that reads {@code reads} arrays and
-     * writes {@code writes} arrays of {@code n} elements: the same bytes per element as a kernel
-     * with that many inputs and outputs, and nothing else. Blocks of 2048 elements keep the
-     * partial sums in L1, so memory sees each array once.
+     * A streaming loop over plain {@code float[]} that reads {@code reads} arrays of {@code n}
+     * elements and writes {@code writes} of them back in place: the same bytes per element as a
+     * kernel with that many inputs and outputs (which also writes back into arrays it has just
+     * read, so no write costs a read for ownership), and nothing else. The slices run on the caller
+     * and {@code threads - 1} persistent spinning helpers (no hand-off through an executor, which
+     * would cost more than a small step); blocks of 2048 elements keep the partial sums in L1.
      */
     static Limit cpuStream(int n, int reads, int writes, int threads, double seconds) {
-        float[][] in = new float[reads][n], out = new float[writes][n];
-        for (float[] a : in) Arrays.fill(a, 1f);
-        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "nag4j-stream-probe");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<Callable<Void>> slices = new ArrayList<>();
-            for (int s = 0; s < threads; s++) {
-                int lo = (int) ((long) n * s / threads), hi = (int) ((long) n * (s + 1) / threads);
-                slices.add(() -> {
-                    stream(in, out, lo, hi);
-                    return null;
-                });
-            }
-            // One thread: on the caller, so the figure carries no hand-off to a pool.
-            Runnable step = threads == 1 ? () -> stream(in, out, 0, n) : () -> {
-                try {
-                    for (Future<Void> f : pool.invokeAll(slices)) f.get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted", e);
-                } catch (ExecutionException e) {
-                    throw new IllegalStateException(e.getCause());
-                }
-            };
-            double s = medianSeconds(step, seconds);
+        if (writes > reads) throw new IllegalArgumentException("a kernel writes back into its inputs: writes " + writes + " > reads " + reads);
+        float[][] a = new float[reads][n];
+        for (float[] x : a) Arrays.fill(x, 1f);
+        try (Helpers helpers = new Helpers(threads, slice -> {
+            int lo = (int) ((long) n * slice / threads), hi = (int) ((long) n * (slice + 1) / threads);
+            stream(a, writes, lo, hi);
+        })) {
+            double s = medianSeconds(helpers::runAll, seconds);
             long bytes = 4L * n * (reads + writes);
-            return new Limit(bytes / s, "CPU streaming loop, " + threads + " threads, " + reads + " reads + " + writes + " writes of " + n + " floats");
-        } finally {
-            pool.shutdownNow();
+            return new Limit(bytes / s, "CPU streaming loop, " + threads + " threads, " + reads + " reads + " + writes
+                    + " in-place writes of " + n + " floats");
         }
     }
 
-    private static void stream(float[][] in, float[][] out, int lo, int hi) {
-        float[] o0 = out[0];
-        // One pass that reads every input once into a block of o0 (one plain loop per input count,
-        // which C2 vectorizes); the other outputs are copied from that block while it is in L1.
+    /**
+     * Runs the streaming loop for every input count for {@code seconds}, so C2 has compiled it
+     * (every branch) before a probe is timed: a probe's own short warm-up may not outlast the
+     * compile queue on two cores, and an interpreted probe would make a poor limit.
+     */
+    static void warmUp(double seconds) {
+        float[][] a = new float[8][16 * 1024];
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        while (System.nanoTime() < end) {
+            for (int reads = 2; reads <= 8; reads++) stream(java.util.Arrays.copyOf(a, reads), Math.min(reads, 3), 0, a[0].length);
+        }
+    }
+
+    /** Runs slice 0 on the caller and slices 1.. on daemon threads that spin between steps (as the CPU backend's pool does). */
+    private static final class Helpers implements AutoCloseable {
+        private final java.util.function.IntConsumer slice;
+        private final Thread[] threads;
+        private final java.util.concurrent.atomic.AtomicInteger unfinished = new java.util.concurrent.atomic.AtomicInteger();
+        private volatile long generation;
+        private volatile boolean closed;
+
+        Helpers(int count, java.util.function.IntConsumer slice) {
+            this.slice = slice;
+            threads = new Thread[count - 1];
+            for (int h = 0; h < threads.length; h++) {
+                int mine = h + 1;
+                threads[h] = new Thread(() -> loop(mine), "nag4j-stream-probe-" + mine);
+                threads[h].setDaemon(true);
+                threads[h].start();
+            }
+        }
+
+        void runAll() {
+            unfinished.set(threads.length);
+            generation++;
+            slice.accept(0);
+            for (int spins = 1; unfinished.get() != 0; spins++) pause(spins);
+        }
+
+        private void loop(int mine) {
+            long seen = 0;
+            for (int idle = 1; !closed; ) {
+                long g = generation;
+                if (g == seen) {
+                    pause(idle++);
+                    continue;
+                }
+                idle = 1;
+                seen = g;
+                slice.accept(mine);
+                unfinished.decrementAndGet();
+            }
+        }
+
+        /** Spin, giving the core away now and then: on a busy machine a pure spin starves the thread it waits for. */
+        private static void pause(int spins) {
+            if ((spins & 1023) == 0) Thread.yield(); else Thread.onSpinWait();
+        }
+
+        @Override
+        public void close() { closed = true; }
+    }
+
+    private static void stream(float[][] a, int writes, int lo, int hi) {
+        // One plain loop per input count (C2 vectorizes each): the sum of every input, written back into the first
+        // input; the other outputs are copied from it while the block is in L1.
+        float[] o0 = a[0];
         for (int b = lo; b < hi; b += 2048) {
             int e = Math.min(hi, b + 2048);
-            switch (in.length) {
-                case 1 -> System.arraycopy(in[0], b, o0, b, e - b);
-                case 2 -> { float[] x = in[0], y = in[1]; for (int i = b; i < e; i++) o0[i] = x[i] + y[i]; }
-                case 3 -> { float[] x = in[0], y = in[1], z = in[2]; for (int i = b; i < e; i++) o0[i] = x[i] + y[i] + z[i]; }
-                case 4 -> {
-                    float[] x = in[0], y = in[1], z = in[2], w = in[3];
-                    for (int i = b; i < e; i++) o0[i] = x[i] + y[i] + z[i] + w[i];
-                }
-                case 5 -> {
-                    float[] x = in[0], y = in[1], z = in[2], w = in[3], v = in[4];
-                    for (int i = b; i < e; i++) o0[i] = x[i] + y[i] + z[i] + w[i] + v[i];
-                }
+            switch (a.length) {
+                case 1 -> { for (int i = b; i < e; i++) o0[i] = o0[i] * 0.5f; }
+                case 2 -> { float[] y = a[1]; for (int i = b; i < e; i++) o0[i] = o0[i] + y[i]; }
+                case 3 -> { float[] y = a[1], z = a[2]; for (int i = b; i < e; i++) o0[i] = o0[i] + y[i] + z[i]; }
+                case 4 -> { float[] y = a[1], z = a[2], w = a[3]; for (int i = b; i < e; i++) o0[i] = o0[i] + y[i] + z[i] + w[i]; }
                 default -> {
-                    float[] x = in[0], y = in[1], z = in[2], w = in[3], v = in[4];
-                    for (int i = b; i < e; i++) o0[i] = x[i] + y[i] + z[i] + w[i] + v[i];
-                    for (int r = 5; r < in.length; r++) { float[] a = in[r]; for (int i = b; i < e; i++) o0[i] += a[i]; }
+                    float[] y = a[1], z = a[2], w = a[3], v = a[4];
+                    for (int i = b; i < e; i++) o0[i] = o0[i] + y[i] + z[i] + w[i] + v[i];
+                    for (int r = 5; r < a.length; r++) { float[] x = a[r]; for (int i = b; i < e; i++) o0[i] += x[i]; }
                 }
             }
-            for (int w = 1; w < out.length; w++) System.arraycopy(o0, b, out[w], b, e - b);
+            for (int w = 1; w < writes; w++) System.arraycopy(o0, b, a[w], b, e - b);
         }
     }
 

@@ -33,20 +33,28 @@ import java.util.Map;
 /** What {@code bench} found, and every form it is written in: the table, the JSON, the charts and one HTML page. */
 final class Report {
     /** One speed measurement, with the agreement of the same backend and optimizer beside it. */
-    record Measurement(String backend, String device, String optimizer, String workload, long elements, int tensors,
+    record Measurement(String backend, String device, String optimizer, String configuration, String workload, long elements, int tensors,
                        long bytesPerElement, double secondsPerStep, double elementsPerSecond, long bytesPerStep,
                        double bytesPerSecond, Double limitBytesPerSecond, Double limitShare, String limitProbe,
                        Double hostOverheadSeconds, Double transferShare, int stepsTimed, double bitwiseIdenticalFraction,
                        long maxUlp) {}
 
     /** One agreement run: a backend against the hand-written reference for one optimizer. */
-    record AgreementRecord(String backend, String device, String optimizer, int steps, long elements, long compared, long differing,
-                           double bitwiseIdenticalFraction, long maxUlp, Agreement.Mismatch firstMismatch) {}
+    record AgreementRecord(String backend, String device, String optimizer, String configuration, int steps, long elements, long compared,
+                           long differing, double bitwiseIdenticalFraction, long maxUlp, Agreement.Mismatch firstMismatch) {}
+
+    /**
+     * What one configuration of an optimizer streams: its flags choose the kernel, and the kernel's
+     * inputs are the slots read (param, update and the state it uses), its outputs those written.
+     */
+    record Configuration(String optimizer, String configuration, Map<String, Float> hyperparameters, String kernel,
+                         List<String> slotsStreamed, long bytesPerElement) {}
 
     final Map<String, Object> machine;
     final boolean quick;
     final List<AgreementRecord> agreement = new ArrayList<>();
     final List<Measurement> measurements = new ArrayList<>();
+    final List<Configuration> configurations = new ArrayList<>();
     final List<String> notes = new ArrayList<>();
 
     Report(Map<String, Object> machine, boolean quick) {
@@ -59,10 +67,18 @@ final class Report {
     // ---- the table ----
 
     void printTable(PrintWriter out) {
+        out.println("# bytes per element per optimizer configuration (flags choose the kernel; a slot it does not use is not streamed)");
+        out.printf(Locale.ROOT, "%-9s %-26s %-28s %5s  %s%n", "optimizer", "configuration", "kernel", "B/el", "streams");
+        for (Configuration c : configurations) {
+            out.printf(Locale.ROOT, "%-9s %-26s %-28s %5d  %s%n", c.optimizer(), c.configuration(), c.kernel(), c.bytesPerElement(),
+                    String.join(", ", c.slotsStreamed()));
+        }
+        out.println();
         out.println("# agreement with the hand-written reference (EXACT mode; every param and state value, bit for bit)");
-        out.printf(Locale.ROOT, "%-22s %-9s %10s %12s %9s  %s%n", "backend", "optimizer", "compared", "identical", "max ulp", "first mismatch");
+        out.printf(Locale.ROOT, "%-22s %-9s %-26s %10s %12s %9s  %s%n", "backend", "optimizer", "configuration", "compared", "identical",
+                "max ulp", "first mismatch");
         for (AgreementRecord a : agreement) {
-            out.printf(Locale.ROOT, "%-22s %-9s %10d %11.4f%% %9d  %s%n", a.backend(), a.optimizer(), a.compared(),
+            out.printf(Locale.ROOT, "%-22s %-9s %-26s %10d %11.4f%% %9d  %s%n", a.backend(), a.optimizer(), a.configuration(), a.compared(),
                     100 * a.bitwiseIdenticalFraction(), a.maxUlp(), a.firstMismatch() == null ? "-" : a.firstMismatch().describe());
         }
         out.println();
@@ -70,7 +86,7 @@ final class Report {
         out.printf(Locale.ROOT, "%-22s %-9s %-14s %11s %5s %11s %10s %9s %10s %7s %10s %8s%n", "backend", "optimizer", "workload",
                 "elements", "B/el", "time/step", "Melem/s", "GB/s", "limit GB/s", "share", "host/step", "transfer");
         for (Measurement m : measurements) {
-            out.printf(Locale.ROOT, "%-22s %-9s %-14s %11d %5d %11s %10.1f %9.2f %10s %7s %10s %8s%n", m.backend(), m.optimizer(),
+            out.printf(Locale.ROOT, "%-22s %-9s %-14s %11d %5d %11s %10.1f %9.2f %10s %7s %10s %8s%n", m.backend(), label(m),
                     m.workload(), m.elements(), m.bytesPerElement(), time(m.secondsPerStep()), m.elementsPerSecond() / 1e6,
                     m.bytesPerSecond() / 1e9, m.limitBytesPerSecond() == null ? "-" : String.format(Locale.ROOT, "%.2f", m.limitBytesPerSecond() / 1e9),
                     m.limitShare() == null ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * m.limitShare()),
@@ -79,6 +95,11 @@ final class Report {
         }
         for (String n : notes) out.println("# " + n);
         out.flush();
+    }
+
+    /** The optimizer, with its configuration when it is not the defaults ({@code rmsprop centered=1}). */
+    static String label(Measurement m) {
+        return m.configuration().equals("defaults") ? m.optimizer() : m.optimizer() + " " + m.configuration();
     }
 
     static String time(double seconds) {
@@ -98,6 +119,7 @@ final class Report {
         doc.put("all_agree", allAgree());
         doc.put("measurements", measurements);
         doc.put("agreement", agreement);
+        doc.put("configurations", configurations);
         doc.put("notes", notes);
         return doc;
     }
@@ -124,7 +146,10 @@ final class Report {
                     optimizer, m -> m.limitShare())));
         }
         DefaultCategoryDataset agree = new DefaultCategoryDataset();
-        for (AgreementRecord a : agreement) agree.addValue(100 * a.bitwiseIdenticalFraction(), a.backend(), a.optimizer());
+        for (AgreementRecord a : agreement) {
+            agree.addValue(100 * a.bitwiseIdenticalFraction(), a.backend(),
+                    a.configuration().equals("defaults") ? a.optimizer() : a.optimizer() + " " + a.configuration());
+        }
         JFreeChart bars = ChartFactory.createBarChart("Bitwise-identical values against the reference, per optimizer and backend",
                 "optimizer", "% identical", agree, PlotOrientation.VERTICAL, true, false, false);
         ((NumberAxis) bars.getCategoryPlot().getRangeAxis()).setRange(0, 100.5);
@@ -136,7 +161,7 @@ final class Report {
         Map<String, XYSeries> series = new LinkedHashMap<>();
         for (Measurement m : measurements) {
             Double v = y.apply(m);
-            if (!m.optimizer().equals(optimizer) || m.tensors() != 1 || v == null || !(v > 0)) continue;
+            if (!m.optimizer().equals(optimizer) || !m.configuration().equals("defaults") || m.tensors() != 1 || v == null || !(v > 0)) continue;
             series.computeIfAbsent(m.backend(), XYSeries::new).add(m.elements(), v);
         }
         XYSeriesCollection data = new XYSeriesCollection();
@@ -175,10 +200,18 @@ final class Report {
             h.append("<p><img alt=\"").append(esc(c.getKey())).append("\" src=\"data:image/png;base64,")
                     .append(Base64.getEncoder().encodeToString(c.getValue())).append("\"></p>\n");
         }
-        h.append("<h2>Agreement</h2>\n<table><tr><th class=l>backend</th><th class=l>device</th><th class=l>optimizer</th><th>steps</th>")
+        h.append("<h2>Bytes per element per configuration</h2>\n<table><tr><th class=l>optimizer</th><th class=l>configuration</th>")
+                .append("<th class=l>kernel</th><th>bytes/element</th><th class=l>streams</th></tr>\n");
+        for (Configuration c : configurations) {
+            h.append("<tr>").append(td(c.optimizer())).append(td(c.configuration())).append(td(c.kernel())).append("<td>")
+                    .append(c.bytesPerElement()).append("</td>").append(td(String.join(", ", c.slotsStreamed()))).append("</tr>\n");
+        }
+        h.append("</table>\n");
+        h.append("<h2>Agreement</h2>\n<table><tr><th class=l>backend</th><th class=l>device</th><th class=l>optimizer</th><th class=l>configuration</th><th>steps</th>")
                 .append("<th>compared</th><th>identical</th><th>max ulp</th><th class=l>first mismatch</th></tr>\n");
         for (AgreementRecord a : agreement) {
             h.append(a.differing() == 0 ? "<tr>" : "<tr class=bad>").append(td(a.backend())).append(td(a.device())).append(td(a.optimizer()))
+                    .append(td(a.configuration()))
                     .append("<td>").append(a.steps()).append("</td><td>").append(a.compared()).append("</td><td>")
                     .append(String.format(Locale.ROOT, "%.4f%%", 100 * a.bitwiseIdenticalFraction())).append("</td><td>").append(a.maxUlp())
                     .append("</td>").append(td(a.firstMismatch() == null ? "" : a.firstMismatch().describe())).append("</tr>\n");
@@ -187,7 +220,7 @@ final class Report {
                 .append("<th>tensors</th><th>bytes/element</th><th>time/step</th><th>Melements/s</th><th>GB/s</th><th>limit GB/s</th>")
                 .append("<th>share</th><th>host/step</th><th>transfer share</th><th class=l>limit measured by</th></tr>\n");
         for (Measurement m : measurements) {
-            h.append("<tr>").append(td(m.backend())).append(td(m.optimizer())).append(td(m.workload())).append("<td>").append(m.elements())
+            h.append("<tr>").append(td(m.backend())).append(td(label(m))).append(td(m.workload())).append("<td>").append(m.elements())
                     .append("</td><td>").append(m.tensors()).append("</td><td>").append(m.bytesPerElement()).append("</td><td>")
                     .append(time(m.secondsPerStep())).append("</td><td>").append(String.format(Locale.ROOT, "%.1f", m.elementsPerSecond() / 1e6))
                     .append("</td><td>").append(String.format(Locale.ROOT, "%.2f", m.bytesPerSecond() / 1e9)).append("</td><td>")

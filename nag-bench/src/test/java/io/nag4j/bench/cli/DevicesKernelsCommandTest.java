@@ -86,6 +86,18 @@ class DevicesKernelsCommandTest {
     }
 
     @Test
+    void kernelsPrintsTheKernelTheFlagsChoose() {
+        Run r = run("kernels", "--optimizer", "rmsprop", "--target", "ir", "--hp", "centered=1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("kernel rmsprop_centered\n  in param, update, square_avg, grad_avg\n"), r.out());
+        Run plain = run("kernels", "--optimizer", "rmsprop", "--target", "ir");
+        assertTrue(plain.out().startsWith("kernel rmsprop\n  in param, update, square_avg\n"), plain.out());
+        Run bad = run("kernels", "--optimizer", "rmsprop", "--target", "ir", "--hp", "centred=1");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("centred"), bad.err());
+    }
+
+    @Test
     void kernelsUsesARegisteredRendererWithTheMode() {
         Renderers.register("java", (k, m) -> "// " + k.name() + " " + m);
         try {

@@ -13,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -39,24 +41,38 @@ class BenchCommandTest {
         JsonNode doc = new ObjectMapper().readTree(json.toFile());
         assertTrue(doc.get("all_agree").asBoolean());
         JsonNode ms = doc.get("measurements");
-        // 2 backends x 2 optimizers x (3 sizes + 10,000 tensors of 100)
-        assertEquals(16, ms.size(), ms.toString());
+        // 2 backends x 2 optimizers x (3 sizes + 10,000 tensors of 100), and on the cpu rmsprop's 3 other configurations at 1e6
+        assertEquals(19, ms.size(), ms.toString());
         Set<String> seen = new HashSet<>();
         for (JsonNode m : ms) {
             for (String f : FIELDS) assertTrue(m.has(f) && !m.get(f).isNull(), f + " in " + m);
             assertTrue(m.get("seconds_per_step").asDouble() > 0, m.toString());
             assertEquals(m.get("bytes_per_element").asLong() * m.get("elements").asLong(), m.get("bytes_per_step").asLong(), m.toString());
             assertEquals(1.0, m.get("bitwise_identical_fraction").asDouble(), m.toString());
-            seen.add(m.get("backend").asText() + "/" + m.get("optimizer").asText() + "/" + m.get("workload").asText());
+            seen.add(m.get("backend").asText() + "/" + m.get("optimizer").asText() + "/" + m.get("workload").asText()
+                    + (m.get("configuration").asText().equals("defaults") ? "" : "/" + m.get("configuration").asText()));
         }
-        assertTrue(seen.contains("cpu/rmsprop/10000x100") && seen.contains("reference/nag/1e3"), seen.toString());
+        assertTrue(seen.contains("cpu/rmsprop/10000x100") && seen.contains("reference/nag/1e3")
+                && seen.contains("cpu/rmsprop/1e6/centered=1 momentum=0.9"), seen.toString());
+        // Bytes per element per configuration: plain RMSprop streams param, update and square_avg only.
+        Map<String, Integer> bytes = new HashMap<>();
+        for (JsonNode c : doc.get("configurations")) {
+            bytes.put(c.get("optimizer").asText() + " " + c.get("configuration").asText(), c.get("bytes_per_element").asInt());
+        }
+        assertEquals(Map.of("nag defaults", 20, "rmsprop defaults", 20, "rmsprop momentum=0.9", 28, "rmsprop centered=1", 28,
+                "rmsprop centered=1 momentum=0.9", 36), bytes);
+        for (JsonNode m : ms) {
+            if (m.get("optimizer").asText().equals("rmsprop")) {
+                assertEquals((int) bytes.get("rmsprop " + m.get("configuration").asText()), m.get("bytes_per_element").asInt(), m.toString());
+            }
+        }
         for (JsonNode m : ms) {
             if (m.get("workload").asText().equals("10000x100")) assertEquals(10_000, m.get("tensors").asInt());
             if (m.get("optimizer").asText().equals("nag")) assertEquals(20, m.get("bytes_per_element").asInt(), "param, update, phi in; param, phi out");
         }
-        // Agreement: the cpu against the reference (the reference is not run against itself).
+        // Agreement: the cpu against the reference (the reference is not run against itself), every configuration.
         JsonNode agreement = doc.get("agreement");
-        assertEquals(2, agreement.size(), agreement.toString());
+        assertEquals(5, agreement.size(), agreement.toString());
         for (JsonNode a : agreement) {
             assertEquals("cpu", a.get("backend").asText());
             assertEquals(0, a.get("differing").asLong());
@@ -70,6 +86,8 @@ class BenchCommandTest {
         String html = Files.readString(dir.resolve("out/report.html"));
         assertTrue(html.contains("data:image/png;base64,") && html.contains("<td class=l>rmsprop</td>") && html.contains("<th class=l>cores</th>"), html.substring(0, 400));
         assertTrue(out.toString().contains("# agreement with the hand-written reference") && out.toString().contains("10000x100"), out.toString());
+        assertTrue(out.toString().contains("# bytes per element per optimizer configuration")
+                && out.toString().contains("rmsprop_centered_momentum"), out.toString());
         assertFalse(out.toString().contains("\r"), "no progress line when stdout is not a terminal");
     }
 
@@ -102,9 +120,9 @@ class BenchCommandTest {
     @Test
     void aDisagreementIsMarkedEverywhereAndMeansExit3() {
         Report r = new Report(new LinkedHashMap<>(), true);
-        r.agreement.add(new Report.AgreementRecord("cpu", "cpu", "nag", 20, 10, 30, 0, 1.0, 0, null));
+        r.agreement.add(new Report.AgreementRecord("cpu", "cpu", "nag", "defaults", 20, 10, 30, 0, 1.0, 0, null));
         assertTrue(r.allAgree());
-        r.agreement.add(new Report.AgreementRecord("opencl:0", "opencl:0 (x)", "adam", 20, 10, 40, 2, 0.95, 3,
+        r.agreement.add(new Report.AgreementRecord("opencl:0", "opencl:0 (x)", "adam", "defaults", 20, 10, 40, 2, 0.95, 3,
                 new Agreement.Mismatch(1, "param", "t0", 5, 0x3f800000, 0x3f800003)));
         assertFalse(r.allAgree());
         String html = r.html(new LinkedHashMap<>());

@@ -46,6 +46,10 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
     static final boolean VECTOR_DEFAULT = JvmLowering.VECTOR_AVAILABLE
             && Boolean.parseBoolean(System.getProperty("nag4j.cpu.vector", "true"));
 
+    static {
+        SegmentKinds.load(); // before any loop is compiled: see SegmentKinds
+    }
+
     private static final CpuBackend SHARED = new CpuBackend(
             Integer.getInteger("nag4j.cpu.threads", Runtime.getRuntime().availableProcessors()),
             Long.getLong("nag4j.cpu.parallelBytes", DEFAULT_PARALLEL_BYTES), MIN_UNIT, VECTOR_DEFAULT, true);
