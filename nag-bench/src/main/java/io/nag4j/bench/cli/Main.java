@@ -20,7 +20,8 @@ import java.io.PrintWriter;
         description = "Optimizer updates on GPUs from the JVM, bit-exact to a CPU reference.",
         subcommands = {CommandLine.HelpCommand.class, ReplayCommand.class, DevicesCommand.class, KernelsCommand.class,
                 CpuBenchCommand.class, DeviceBenchCommand.class, AgreeCommand.class,
-                io.nag4j.bench.chart.ChartCommand.class, io.nag4j.bench.report.BenchCommand.class})
+                io.nag4j.bench.chart.ChartCommand.class, io.nag4j.bench.report.BenchCommand.class,
+                io.nag4j.bench.train.TrainCommand.class})
 public final class Main {
     /** Exit code for bad input or usage. */
     public static final int BAD_INPUT = 2;

@@ -303,20 +303,20 @@ public final class BenchCommand implements Callable<Integer> {
         return System.getProperty("os.arch");
     }
 
-    /** A counter with an estimate on stderr, only when stdout is a terminal. */
-    static final class Progress {
+    /** A counter with an estimate on stderr, only when stdout is a terminal (bench and train use it). */
+    public static final class Progress {
         private final int total;
         private final boolean on;
         private final long start = System.nanoTime();
         private int done = -1;
 
-        Progress(int total) {
+        public Progress(int total) {
             this.total = total;
             java.io.Console c = System.console();
             this.on = c != null && c.isTerminal();
         }
 
-        void next(String what) {
+        public void next(String what) {
             done++;
             if (!on) return;
             double elapsed = (System.nanoTime() - start) / 1e9;
@@ -325,7 +325,10 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.flush();
         }
 
-        void done() {
+        public void done() { clear(); }
+
+        /** Clears the progress line (before printing a line of results). */
+        public void clear() {
             if (on) {
                 System.err.print("\r\033[K");
                 System.err.flush();
