@@ -72,7 +72,7 @@ public final class CpuBench {
             CpuBackend cpu = CpuBackend.shared();
             KernelOptimizer opt = new KernelOptimizer(Nag.INSTANCE, Nag.INSTANCE.defaults(), cpu);
             try (ParamSet params = ParamSet.of(filled("w", n, 1f, 1e-3f));
-                 ParamSet updates = ParamSet.of(filled("g", n, 0f, 1e-6f));
+                 ParamSet updates = ParamSet.of(filled("w", n, 0f, 1e-6f));
                  OptState state = opt.init(params)) {
                 List<Tensor[]> groups = List.<Tensor[]>of(new Tensor[] {params.get(0), updates.get(0), state.slot("phi").get(0)});
                 float[] scalars = Nag.INSTANCE.scalars(2, Nag.INSTANCE.defaults());

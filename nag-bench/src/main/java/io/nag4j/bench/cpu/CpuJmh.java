@@ -55,7 +55,7 @@ public class CpuJmh {
         kernel = Nag.INSTANCE.kernel();
         opt = new KernelOptimizer(Nag.INSTANCE, Nag.INSTANCE.defaults(), CpuBackend.shared());
         params = ParamSet.of(Tensor.zeros("w", n));
-        updates = ParamSet.of(Tensor.zeros("g", n));
+        updates = ParamSet.of(Tensor.zeros("w", n));
         state = opt.init(params);
         groups = List.<Tensor[]>of(new Tensor[] {params.get(0), updates.get(0), state.slot("phi").get(0)});
         scalars = Nag.INSTANCE.scalars(2, Nag.INSTANCE.defaults());

@@ -59,6 +59,11 @@ public final class ParamSet implements AutoCloseable, Iterable<Tensor> {
     }
 
     /** Zero-filled tensors of the same names and shapes, named {@code prefix + name}. */
+    /**
+     * Zero tensors shaped as these, each named {@code prefix + name}. With {@code ""} (same names)
+     * it is the set a step's updates or a state slot must be; another prefix makes a set of
+     * distinct names (a step refuses it as updates).
+     */
     public ParamSet zerosLike(String prefix) {
         List<Tensor> out = new ArrayList<>(tensors.size());
         for (Tensor t : tensors) out.add(t.zerosLike(prefix + t.name()));
@@ -73,8 +78,10 @@ public final class ParamSet implements AutoCloseable, Iterable<Tensor> {
     }
 
     /**
-     * Checks that {@code other} matches this set tensor by tensor (same count, same shapes),
-     * and that no tensor of either is closed. {@code what} names the other set in the message.
+     * Checks that {@code other} matches this set tensor by tensor (same count, same names in the
+     * same order, same shapes), and that no tensor of either is closed. {@code what} names the
+     * other set in the message. Names matter: two same-shape tensors in swapped order would
+     * otherwise train silently wrong.
      */
     public void checkCompatible(ParamSet other, String what) {
         if (other == null) throw new IllegalArgumentException(what + " is null");
@@ -86,11 +93,18 @@ public final class ParamSet implements AutoCloseable, Iterable<Tensor> {
             Tensor p = tensors.get(i), o = other.get(i);
             if (p.isClosed()) throw new IllegalArgumentException("param '" + p.name() + "' is closed");
             if (o.isClosed()) throw new IllegalArgumentException(what + " tensor '" + o.name() + "' is closed");
+            if (!p.name().equals(o.name())) throw misnamed(what, i, o.name(), p.name());
             if (!p.sameShape(o)) {
                 throw new IllegalArgumentException(what + " tensor '" + o.name() + "' has shape " + Arrays.toString(o.shape())
                         + " but param '" + p.name() + "' has " + Arrays.toString(p.shape()));
             }
         }
+    }
+
+    /** The error for {@code what}'s tensor {@code got} at {@code index}, where param {@code want} is. */
+    public static IllegalArgumentException misnamed(String what, int index, String got, String want) {
+        return new IllegalArgumentException(what + " tensor '" + got + "' is at position " + index + ", where param '" + want + "' is: "
+                + what + " must have the params' names in the params' order (zerosLike(\"\") makes such a set)");
     }
 
     @Override

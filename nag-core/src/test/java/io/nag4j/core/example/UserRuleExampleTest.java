@@ -83,7 +83,7 @@ class UserRuleExampleTest {
 
         for (KernelExecutor ex : List.<KernelExecutor>of(EvaluatorExecutor.INSTANCE, CpuBackend.shared())) {
             KernelOptimizer opt = new KernelOptimizer(lion, hp, ex);
-            try (ParamSet p = ParamSet.of(Tensor.of("w", theta0.clone(), n)); ParamSet u = p.zerosLike("d"); OptState s = opt.init(p)) {
+            try (ParamSet p = ParamSet.of(Tensor.of("w", theta0.clone(), n)); ParamSet u = p.zerosLike(""); OptState s = opt.init(p)) {
                 for (float[] step : updates) {
                     u.get(0).copyFrom(step);
                     opt.step(s, p, u);

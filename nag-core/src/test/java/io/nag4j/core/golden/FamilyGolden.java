@@ -121,7 +121,7 @@ public final class FamilyGolden {
     public static void replay(Optimizer opt, Case c) {
         List<Tensor> ps = new ArrayList<>();
         for (TensorCase t : c.tensors()) ps.add(Tensor.of(t.name(), t.theta0(), t.shape()));
-        try (ParamSet params = new ParamSet(ps); ParamSet updates = params.zerosLike("d"); OptState state = opt.init(params)) {
+        try (ParamSet params = new ParamSet(ps); ParamSet updates = params.zerosLike(""); OptState state = opt.init(params)) {
             Iterator<Expect> next = c.expect().iterator();
             Expect e = next.hasNext() ? next.next() : null;
             for (int s = 1; s <= c.steps(); s++) {

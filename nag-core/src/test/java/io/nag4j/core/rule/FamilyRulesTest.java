@@ -311,7 +311,7 @@ class FamilyRulesTest {
                 Float.NEGATIVE_INFINITY, Float.NaN, Float.MAX_VALUE};
         Optimizer ref = ReferenceOptimizer.forRule(name, rule.defaults());
         Optimizer ker = new KernelOptimizer(rule, rule.defaults(), ex);
-        try (ParamSet p1 = randomParams(rnd, shapes, specials); ParamSet p2 = p1.copy(); ParamSet u = p1.zerosLike("d");
+        try (ParamSet p1 = randomParams(rnd, shapes, specials); ParamSet p2 = p1.copy(); ParamSet u = p1.zerosLike("");
              OptState s1 = ref.init(p1); OptState s2 = ker.init(p2)) {
             for (int step = 1; step <= 300; step++) {
                 Hyperparams hp = scheduled(rule.defaults(), rnd);

@@ -148,6 +148,7 @@ public final class PackedBinding {
         for (int i = 0; i < offsets.length; i++) {
             Tensor u = updates.get(i);
             if (u.isClosed()) throw new IllegalArgumentException("updates tensor '" + u.name() + "' is closed");
+            if (!u.name().equals(names.get(i))) throw ParamSet.misnamed("updates", i, u.name(), names.get(i));
             if (!Arrays.equals(shapes[i], u.shape())) {
                 throw new IllegalArgumentException("updates tensor '" + u.name() + "' has shape " + Arrays.toString(u.shape())
                         + " but param '" + names.get(i) + "' has " + Arrays.toString(shapes[i]));

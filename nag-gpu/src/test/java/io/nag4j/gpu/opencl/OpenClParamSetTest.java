@@ -63,7 +63,7 @@ class OpenClParamSetTest extends OpenClContextTest {
             t.copyFrom(values(r, (int) t.size(), 0.05));
             ts.add(t);
         }
-        try (ParamSet params = new ParamSet(ts); ParamSet updates = params.zerosLike("g_"); OptState state = ref.init(params)) {
+        try (ParamSet params = new ParamSet(ts); ParamSet updates = params.zerosLike(""); OptState state = ref.init(params)) {
             int nt = params.size();
             long[] off = new long[nt + 1];
             for (int i = 0; i < nt; i++) off[i + 1] = off[i] + params.get(i).size();

@@ -209,6 +209,13 @@ public abstract class BoundOptimizerParityTest {
                 var e = assertThrows(IllegalArgumentException.class, () -> dev.step(new ParamSet(reshaped)));
                 assertTrue(e.getMessage().contains("'t0'"), e.getMessage());
             }
+            // Same shapes, other names (two tensors swapped, say): refused, naming both, never trained silently wrong.
+            List<Tensor> renamed = new ArrayList<>(updates.tensors());
+            try (Tensor other = Tensor.zeros("not-" + renamed.get(4).name(), renamed.get(4).shape())) {
+                renamed.set(4, other);
+                var e = assertThrows(IllegalArgumentException.class, () -> dev.step(new ParamSet(renamed)));
+                assertTrue(e.getMessage().contains("'not-t4'") && e.getMessage().contains("'t4'"), e.getMessage());
+            }
             assertThrows(IllegalArgumentException.class, () -> dev.step(updates, Hyperparams.of("eta", 0.1f)), "mu missing");
             assertThrows(IllegalArgumentException.class, () -> dev.step(updates, Hyperparams.of("eta", 0.1f, "mu", 0.9f, "x", 1f)));
             assertThrows(IllegalArgumentException.class, () -> hp.with("eta", Float.NaN), "a NaN hyperparameter cannot even be made");

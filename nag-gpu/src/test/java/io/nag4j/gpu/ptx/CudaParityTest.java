@@ -76,7 +76,7 @@ class CudaParityTest {
             var cuda = new KernelOptimizer(rule, rule.defaults(), new CudaTestSupport.Executor(ctx, Mode.EXACT));
             var oracle = new KernelOptimizer(rule, rule.defaults(), EvaluatorExecutor.INSTANCE);
             Random rnd = new Random(rule.name().hashCode());
-            try (ParamSet p1 = params(rnd); ParamSet p2 = p1.copy(); ParamSet u = p1.zerosLike("u_");
+            try (ParamSet p1 = params(rnd); ParamSet p2 = p1.copy(); ParamSet u = p1.zerosLike("");
                  OptState s1 = cuda.init(p1); OptState s2 = oracle.init(p2)) {
                 for (int step = 1; step <= 4; step++) {
                     for (Tensor t : u) t.copyFrom(randomFloats(rnd, (int) t.size()));
