@@ -45,9 +45,10 @@ import java.util.concurrent.Callable;
 /**
  * {@code nag4j train}: trains a small model in plain Java on seeded data, with the optimizer
  * bound on each backend asked for (state resident there), and checks that every backend's loss
- * curve and final weights are bit-identical. Each step reads each backend's params, computes the
- * loss and gradients on the host (the same code for all), and steps each backend with its
- * gradients and the step's scheduled hyperparameters. Exit 0 when identical (a line says so), 3
+ * curve and final weights are bit-identical. Each step reads each backend's params into a host
+ * set made once ({@code readParamsInto}), computes the loss and gradients on the host (the same
+ * code for all), and steps each backend with its gradients and the step's scheduled
+ * hyperparameters: the loop docs/training.md describes. Exit 0 when identical (a line says so), 3
  * when not (naming the first step, tensor and element that differ, with both values), 2 for bad input.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -165,7 +166,7 @@ public final class TrainCommand implements Callable<Integer> {
                       ParamSet init, OptState initState, long start) throws IOException {
         String lr = base.names().getFirst();
         List<BoundOptimizer> opts = new ArrayList<>();
-        List<ParamSet> grads = new ArrayList<>();
+        List<ParamSet> grads = new ArrayList<>(), current = new ArrayList<>();
         Map<String, List<Float>> losses = new LinkedHashMap<>();
         Difference first = null;
         long every = printEvery != null ? printEvery : Math.max(1, (steps - start) / 10);
@@ -174,6 +175,7 @@ public final class TrainCommand implements Callable<Integer> {
             for (String s : specs) {
                 opts.add(Backends.bind(s, rule, base, init, initState));
                 grads.add(init.zerosLike(""));
+                current.add(init.zerosLike(""));
                 losses.put(s, new ArrayList<>());
             }
             out.printf(Locale.ROOT, "train %s (%s: %d params) with %s %s, schedule %s%s, steps %d..%d of %d samples, on %s%n", m.name(),
@@ -185,21 +187,14 @@ public final class TrainCommand implements Callable<Integer> {
                 Data.Batch b = data.batch(t, batch);
                 Hyperparams hp = base.with(lr, sched.value(base.get(lr), t));
                 float[] stepLoss = new float[opts.size()];
-                ParamSet reference = null;
-                try {
-                    for (int i = 0; i < opts.size(); i++) {
-                        try (ParamSet p = opts.get(i).readParams()) {
-                            stepLoss[i] = m.lossAndGradients(p, b, grads.get(i));
-                            if (i == 0) reference = p.copy();
-                            else if (first == null) first = firstDifference(t, "param before the step", reference, p, specs.get(i));
-                        }
-                        losses.get(specs.get(i)).add(stepLoss[i]);
-                        if (i > 0 && first == null && Float.floatToRawIntBits(stepLoss[i]) != Float.floatToRawIntBits(stepLoss[0])) {
-                            first = new Difference(t, "loss", "-", 0, specs.get(i), Float.floatToRawIntBits(stepLoss[0]), Float.floatToRawIntBits(stepLoss[i]));
-                        }
+                for (int i = 0; i < opts.size(); i++) {
+                    opts.get(i).readParamsInto(current.get(i)); // one set per backend, made once: no allocation per step
+                    stepLoss[i] = m.lossAndGradients(current.get(i), b, grads.get(i));
+                    losses.get(specs.get(i)).add(stepLoss[i]);
+                    if (i > 0 && first == null) first = firstDifference(t, "param before the step", current.get(0), current.get(i), specs.get(i));
+                    if (i > 0 && first == null && Float.floatToRawIntBits(stepLoss[i]) != Float.floatToRawIntBits(stepLoss[0])) {
+                        first = new Difference(t, "loss", "-", 0, specs.get(i), Float.floatToRawIntBits(stepLoss[0]), Float.floatToRawIntBits(stepLoss[i]));
                     }
-                } finally {
-                    if (reference != null) reference.close();
                 }
                 for (int i = 0; i < opts.size(); i++) opts.get(i).step(grads.get(i), hp);
                 if (t % every == 0 || t == start + 1 || t == steps) {
@@ -227,6 +222,7 @@ public final class TrainCommand implements Callable<Integer> {
         } finally {
             for (BoundOptimizer o : opts) o.close();
             for (ParamSet g : grads) g.close();
+            for (ParamSet c : current) c.close();
         }
         List<Float> curve = losses.get(specs.getFirst());
         if (json != null) writeJson(rule, base, sched, specs, start, losses, first);

@@ -12,7 +12,8 @@ import java.util.Objects;
  * exceed 2^31 elements.
  *
  * <p>A tensor owns its memory through a shared {@link Arena}; {@link #close()} frees it, and any
- * use afterwards throws {@link IllegalStateException} naming the tensor (never a crash).
+ * use afterwards throws {@link IllegalStateException} naming the tensor (never a crash). A tensor
+ * made by {@link #wrap} is a view of memory its caller owns: closing it frees nothing.
  */
 public final class Tensor implements AutoCloseable {
     /** Alignment of every tensor's memory, in bytes: a cache line and an AVX-512 vector. */
@@ -32,6 +33,34 @@ public final class Tensor implements AutoCloseable {
         this.size = sizeOf(name, shape);
         this.arena = Arena.ofShared();
         this.segment = arena.allocate(Math.max(1, size) * Float.BYTES, ALIGNMENT);
+    }
+
+    private Tensor(String name, long[] shape, MemorySegment memory) {
+        this.name = checkName(name);
+        this.shape = shape.clone();
+        this.size = sizeOf(name, shape);
+        Objects.requireNonNull(memory, "memory of tensor '" + name + "'");
+        if (memory.byteSize() != size * Float.BYTES) {
+            throw new IllegalArgumentException("tensor '" + name + "' of shape " + Arrays.toString(shape) + " needs " + size * Float.BYTES
+                    + " bytes, the memory has " + memory.byteSize());
+        }
+        if (memory.isReadOnly()) throw new IllegalArgumentException("tensor '" + name + "': the memory is read-only, and params are updated in place");
+        if (!memory.scope().isAlive()) throw new IllegalArgumentException("tensor '" + name + "': the memory's arena is closed");
+        this.arena = null;
+        this.segment = memory;
+    }
+
+    /**
+     * A tensor over memory the caller owns, without copying: a step reads and writes it in place
+     * (gradients from another library, a {@code float[]} through {@link MemorySegment#ofArray(float[])}).
+     * The segment must be exactly {@code 4 * elements} bytes, writable and alive; floats are read
+     * in native byte order, at any alignment. Every backend takes such tensors: the CPU backend
+     * and the reference work on them directly (heap or native), the device backends copy them to
+     * and from the device. Closing the tensor frees nothing; if the caller's arena closes first,
+     * use throws {@link IllegalStateException}.
+     */
+    public static Tensor wrap(String name, MemorySegment memory, long... shape) {
+        return new Tensor(name, shape, memory);
     }
 
     /** A zero-filled tensor. */
@@ -80,12 +109,13 @@ public final class Tensor implements AutoCloseable {
 
     public long byteSize() { return size * Float.BYTES; }
 
-    public boolean isClosed() { return closed; }
+    public boolean isClosed() { return closed || !segment.scope().isAlive(); }
 
     /** The tensor's memory, exactly {@link #byteSize()} bytes long. */
     public MemorySegment segment() {
         checkOpen();
-        return segment.asSlice(0, byteSize());
+        // The memory is exactly byteSize() long except for an empty tensor (one float is allocated): no slice to make, no allocation.
+        return segment.byteSize() == byteSize() ? segment : segment.asSlice(0, byteSize());
     }
 
     public float get(long i) {
@@ -137,13 +167,14 @@ public final class Tensor implements AutoCloseable {
     /** Throws {@link IllegalStateException} naming the tensor if it was closed. */
     public void checkOpen() {
         if (closed) throw new IllegalStateException("tensor '" + name + "' is closed");
+        if (!segment.scope().isAlive()) throw new IllegalStateException("tensor '" + name + "': the memory it wraps was freed by its owner");
     }
 
     @Override
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            arena.close();
+            if (arena != null) arena.close(); // a wrapped tensor's memory is its caller's
         }
     }
 

@@ -79,4 +79,28 @@ class TensorTest {
             assertTrue(e.getMessage().contains("[3]") && e.getMessage().contains("[2]"), e.getMessage());
         }
     }
+
+    @Test
+    void wrapIsAZeroCopyViewOfTheCallersMemory() {
+        float[] data = {1f, 2f, 3f, 4f, 5f, 6f};
+        try (Tensor t = Tensor.wrap("w", java.lang.foreign.MemorySegment.ofArray(data), 2, 3)) {
+            t.set(4, 50f);
+            org.junit.jupiter.api.Assertions.assertEquals(50f, data[4], "a write shows in the caller's array");
+            data[0] = 10f;
+            org.junit.jupiter.api.Assertions.assertEquals(10f, t.get(0), "the caller's write shows in the tensor");
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(6f, data[5], "closing the view frees nothing");
+        java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+        Tensor native1 = Tensor.wrap("n", arena.allocate(16), 4);
+        native1.set(3, 7f);
+        arena.close();
+        org.junit.jupiter.api.Assertions.assertTrue(native1.isClosed(), "the owner freed it");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> native1.get(0));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'n'"), e.getMessage());
+        var size = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Tensor.wrap("s", java.lang.foreign.MemorySegment.ofArray(new float[5]), 2, 3));
+        org.junit.jupiter.api.Assertions.assertTrue(size.getMessage().contains("'s'") && size.getMessage().contains("24 bytes"), size.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Tensor.wrap("r", java.lang.foreign.MemorySegment.ofArray(new float[2]).asReadOnly(), 2));
+    }
 }

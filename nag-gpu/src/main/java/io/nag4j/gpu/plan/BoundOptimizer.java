@@ -28,6 +28,30 @@ public interface BoundOptimizer extends AutoCloseable {
     OptState readState();
 
     /**
+     * Copies the current params into {@code dst} (the params' names, order and shapes: a set made
+     * once with {@code zerosLike("")}), so a training loop that computes gradients on the host
+     * reads them every step without allocating. Nothing is written if {@code dst} does not match.
+     */
+    default void readParamsInto(ParamSet dst) {
+        try (ParamSet now = readParams()) {
+            now.checkCompatible(dst, "the destination");
+            for (int i = 0; i < now.size(); i++) dst.get(i).copyFrom(now.get(i));
+        }
+    }
+
+    /** Copies the current value of param {@code name} into {@code dst} (its shape). */
+    default void readParamInto(String name, io.nag4j.core.tensor.Tensor dst) {
+        try (ParamSet now = readParams()) {
+            io.nag4j.core.tensor.Tensor src = now.get(name);
+            if (dst == null || !src.sameShape(dst)) {
+                throw new IllegalArgumentException("the destination for param '" + name + "' must have its shape "
+                        + java.util.Arrays.toString(src.shape()) + (dst == null ? ", got null" : ", has " + java.util.Arrays.toString(dst.shape())));
+            }
+            dst.copyFrom(src);
+        }
+    }
+
+    /**
      * Saves a checkpoint of the current params and state (read back from wherever they live) with
      * the bound hyperparameters, atomically: a failed save leaves an existing file intact.
      */

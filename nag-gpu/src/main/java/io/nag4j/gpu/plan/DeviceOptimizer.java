@@ -207,6 +207,21 @@ public final class DeviceOptimizer implements BoundOptimizer {
         return packed.unpack(paramsHost);
     }
 
+    /** Copies the current params into {@code dst} (names and shapes as bound): one device read, no allocation. */
+    @Override
+    public void readParamsInto(ParamSet dst) {
+        checkOpen();
+        if (result != null) result.transferToHost(PARAM);
+        packed.unpackInto(paramsHost, dst);
+    }
+
+    @Override
+    public void readParamInto(String name, Tensor dst) {
+        checkOpen();
+        if (result != null) result.transferToHost(PARAM);
+        packed.unpackInto(paramsHost, name, dst);
+    }
+
     /** Host copy of the current state (slots named like the params, the step count); the caller closes it. */
     @Override
     public OptState readState() {

@@ -20,6 +20,7 @@ public final class HostBoundOptimizer implements BoundOptimizer {
     private final ParamSet params;
     private final OptState state;
     private Hyperparams lastCheckedHp;
+    private volatile boolean closed;
 
     /** Copies {@code initial}; the caller keeps ownership of it. */
     public HostBoundOptimizer(Rule rule, Optimizer optimizer, String where, ParamSet initial) {
@@ -45,6 +46,7 @@ public final class HostBoundOptimizer implements BoundOptimizer {
 
     @Override
     public void step(ParamSet updates, Hyperparams hp) {
+        checkOpen();
         if (hp != lastCheckedHp) { // immutable: the same object again needs no second check
             StepChecks.checkHyperparams(rule, optimizer.hyperparams(), hp);
             StepChecks.checkStructure(rule, structure, hp, where);
@@ -53,9 +55,39 @@ public final class HostBoundOptimizer implements BoundOptimizer {
         optimizer.step(state, params, updates, hp);
     }
 
-    @Override public ParamSet readParams() { return params.copy(); }
+    @Override
+    public ParamSet readParams() {
+        checkOpen();
+        return params.copy();
+    }
 
-    @Override public OptState readState() { return copy(state); }
+    @Override
+    public void readParamsInto(ParamSet dst) {
+        checkOpen();
+        params.checkCompatible(dst, "the destination");
+        for (int i = 0; i < params.size(); i++) dst.get(i).copyFrom(params.get(i));
+    }
+
+    @Override
+    public void readParamInto(String name, Tensor dst) {
+        checkOpen();
+        Tensor src = params.get(name);
+        if (dst == null || !src.sameShape(dst)) {
+            throw new IllegalArgumentException("the destination for param '" + name + "' must have its shape " + java.util.Arrays.toString(src.shape())
+                    + (dst == null ? ", got null" : ", has " + java.util.Arrays.toString(dst.shape())));
+        }
+        dst.copyFrom(src);
+    }
+
+    @Override
+    public OptState readState() {
+        checkOpen();
+        return copy(state);
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("the optimizer on " + where + " is closed");
+    }
 
     static OptState copy(OptState s) {
         Map<String, ParamSet> slots = new LinkedHashMap<>();
@@ -65,6 +97,7 @@ public final class HostBoundOptimizer implements BoundOptimizer {
 
     @Override
     public void close() {
+        closed = true;
         params.close();
         state.close();
     }

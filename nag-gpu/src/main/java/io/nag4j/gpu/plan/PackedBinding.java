@@ -32,6 +32,7 @@ public final class PackedBinding {
     private final long total;
     private long step;
     private ParamSet lastChecked;
+    private ParamSet lastUnpacked;
     private Hyperparams lastCheckedHp;
 
     /**
@@ -99,6 +100,47 @@ public final class PackedBinding {
             throw e;
         }
         return new ParamSet(out);
+    }
+
+    /**
+     * Copies each tensor's range of {@code src} into {@code dst}'s tensors (the bound names and
+     * shapes, checked first): {@code readParamsInto}, allocation-free for the same {@code dst} again.
+     */
+    public void unpackInto(MemorySegment src, ParamSet dst) {
+        if (dst != lastUnpacked) {
+            if (dst == null) throw new IllegalArgumentException("the destination is null");
+            if (dst.size() != names.size()) {
+                throw new IllegalArgumentException("the destination has " + dst.size() + " tensors " + dst.names() + " but params have " + names.size() + " " + names);
+            }
+            for (int i = 0; i < offsets.length; i++) {
+                Tensor t = dst.get(i);
+                if (!t.name().equals(names.get(i))) throw ParamSet.misnamed("the destination", i, t.name(), names.get(i));
+                if (!Arrays.equals(shapes[i], t.shape())) {
+                    throw new IllegalArgumentException("the destination tensor '" + t.name() + "' has shape " + Arrays.toString(t.shape())
+                            + " but param '" + names.get(i) + "' has " + Arrays.toString(shapes[i]));
+                }
+            }
+            lastUnpacked = dst;
+        }
+        for (int i = 0; i < offsets.length; i++) {
+            Tensor t = dst.get(i);
+            if (t.isClosed()) throw new IllegalArgumentException("the destination tensor '" + t.name() + "' is closed");
+        }
+        for (int i = 0; i < offsets.length; i++) {
+            Tensor t = dst.get(i);
+            MemorySegment.copy(src, offsets[i] * Float.BYTES, t.segment(), 0, t.byteSize());
+        }
+    }
+
+    /** Copies param {@code name}'s range of {@code src} into {@code dst} (its shape). */
+    public void unpackInto(MemorySegment src, String name, Tensor dst) {
+        int i = names.indexOf(name);
+        if (i < 0) throw new IllegalArgumentException("no param '" + name + "'; params are " + names);
+        if (dst == null || !Arrays.equals(shapes[i], dst.shape())) {
+            throw new IllegalArgumentException("the destination for param '" + name + "' must have its shape " + Arrays.toString(shapes[i])
+                    + (dst == null ? ", got null" : ", has " + Arrays.toString(dst.shape())));
+        }
+        MemorySegment.copy(src, offsets[i] * Float.BYTES, dst.segment(), 0, dst.byteSize());
     }
 
     /** The state: slot {@code s} unpacked from {@code slot.apply(s)}, with the step counter; the caller closes it. */

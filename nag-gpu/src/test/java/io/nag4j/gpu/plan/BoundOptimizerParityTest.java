@@ -237,6 +237,49 @@ public abstract class BoundOptimizerParityTest {
         }
     }
 
+    /**
+     * The loop of a training job with host gradients: params read into one set made once
+     * ({@code readParamsInto}, and one tensor by name), updates wrapped around the caller's own
+     * {@code float[]} ({@code Tensor.wrap}, no copy), every step bit-exact to the reference.
+     */
+    @Test
+    protected void readParamsIntoAndWrappedHeapUpdatesInATrainingLoop() {
+        Hyperparams hp = Nag.INSTANCE.defaults();
+        NagReference ref = new NagReference(hp);
+        Random rnd = new Random(13);
+        try (ParamSet refParams = oddParams(rnd, ""); OptState refState = ref.init(refParams);
+             ParamSet into = refParams.zerosLike(""); BoundOptimizer dev = bind(Nag.INSTANCE, hp, refParams, null)) {
+            float[][] grads = new float[refParams.size()][];
+            List<Tensor> wrapped = new ArrayList<>();
+            for (int i = 0; i < refParams.size(); i++) {
+                grads[i] = new float[(int) refParams.get(i).size()];
+                wrapped.add(Tensor.wrap(refParams.get(i).name(), java.lang.foreign.MemorySegment.ofArray(grads[i]), refParams.get(i).shape()));
+            }
+            ParamSet updates = new ParamSet(wrapped);
+            for (int s = 1; s <= 4; s++) {
+                dev.readParamsInto(into);
+                for (int i = 0; i < refParams.size(); i++) {
+                    Bits.assertSame(refParams.get(i), into.get(i), "step " + s + " readParamsInto");
+                    for (int e = 0; e < grads[i].length; e++) grads[i][e] = value(rnd); // the caller's own arrays
+                }
+                ref.step(refState, refParams, updates);
+                dev.step(updates);
+            }
+            assertSameState("wrapped heap updates", dev, refParams, refState);
+            Tensor one = Tensor.zeros("x", refParams.get(3).shape());
+            dev.readParamInto(refParams.get(3).name(), one);
+            Bits.assertSame(refParams.get(3), one, "readParamInto by name");
+            one.close();
+            try (ParamSet wrong = oddParams(new Random(1), "other-")) {
+                var e = assertThrows(IllegalArgumentException.class, () -> dev.readParamsInto(wrong));
+                assertTrue(e.getMessage().contains("other-t0") || e.getMessage().contains("shape"), e.getMessage());
+            }
+            assertThrows(IllegalArgumentException.class, () -> dev.readParamInto("no-such", Tensor.zeros("y", 1)));
+            updates.close(); // frees nothing: the arrays are the caller's
+            assertEquals(grads[0].length, grads[0].length);
+        }
+    }
+
     @Test
     protected void checkpointFromDeviceStateResumesBitForBit() throws java.io.IOException {
         Hyperparams hp = Nag.INSTANCE.defaults().with("eta", 0.03f);

@@ -215,6 +215,20 @@ final class TornadoOptimizer implements BoundOptimizer {
     }
 
     @Override
+    public void readParamsInto(ParamSet dst) {
+        checkOpen();
+        if (result != null) result.transferToHost(inputs[Kernel.PARAM]);
+        packed.unpackInto(inputs[Kernel.PARAM].getSegment(), dst);
+    }
+
+    @Override
+    public void readParamInto(String name, io.nag4j.core.tensor.Tensor dst) {
+        checkOpen();
+        if (result != null) result.transferToHost(inputs[Kernel.PARAM]);
+        packed.unpackInto(inputs[Kernel.PARAM].getSegment(), name, dst);
+    }
+
+    @Override
     public OptState readState() {
         checkOpen();
         if (result != null) for (int k = 2; k < inputs.length; k++) result.transferToHost(inputs[k]);
