@@ -51,8 +51,12 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "A hyperparameter, parsed to the nearest float32 (decimal or Java hex-float); repeatable. Others keep the rule's defaults.")
     List<String> hyperparams = new ArrayList<>();
 
-    @Option(names = "--params", required = true, paramLabel = "FILE", description = "Initial params: F32 tensors (safetensors).")
+    @Option(names = "--params", paramLabel = "FILE", description = "Initial params: F32 tensors (safetensors). Either this or --resume.")
     Path params;
+
+    @Option(names = "--resume", paramLabel = "CKPT", description = {"Start from this checkpoint (params, state, step counter, and its hyperparameters,"
+            + " which --hp overrides) instead of --params: the updates file then holds the steps after it."})
+    Path resume;
 
     @Option(names = "--updates", required = true, paramLabel = "FILE",
             description = "Per param, an F32 tensor of shape [steps, *param.shape] (safetensors).")
@@ -70,11 +74,14 @@ public final class ReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Rule rule = Rules.byName(optimizer);
-        Hyperparams hp = hyperparams(rule, hyperparams);
+        if ((params == null) == (resume == null)) throw new IllegalArgumentException("give either --params FILE or --resume CKPT, not " + (params == null ? "neither" : "both"));
         checkOut();
-        try (ParamSet initial = readParams(); SafetensorsReader trajectory = openUpdates()) {
+        Checkpoint ck = resume == null ? null : loadCheckpoint(rule);
+        Hyperparams hp = ck == null ? hyperparams(rule, hyperparams) : overridden(rule, ck.hyperparams(), hyperparams);
+        long resumedAt = ck == null ? 0 : ck.state().step();
+        try (ck; ParamSet initial = ck == null ? readParams() : ck.params().copy(); SafetensorsReader trajectory = openUpdates()) {
             long steps = checkTrajectory(initial, trajectory);
-            try (BoundOptimizer bound = Backends.bind(backend, rule, hp, initial, null);
+            try (BoundOptimizer bound = Backends.bind(backend, rule, hp, initial, ck == null ? null : ck.state());
                  ParamSet step = initial.zerosLike("")) {
                 // Without a single element the steps change nothing but the counter, and a tiny file can claim
                 // 2^40 of them ([2^40, 0] holds no bytes): count them instead of looping.
@@ -88,7 +95,7 @@ public final class ReplayCommand implements Callable<Integer> {
                     bound.step(step);
                 }
                 try (ParamSet last = bound.readParams(); OptState state = bound.readState()) {
-                    if (noElements) state.setStep(steps);
+                    if (noElements) state.setStep(resumedAt + steps);
                     save(last, state, hp);
                     spec.commandLine().getOut().println("replayed " + steps + " steps of " + rule.name() + " on "
                             + bound.where() + " over " + last.size() + " tensors (" + last.totalSize() + " elements) into " + out);
@@ -98,9 +105,22 @@ public final class ReplayCommand implements Callable<Integer> {
         return 0;
     }
 
+    private Checkpoint loadCheckpoint(Rule rule) {
+        try {
+            return Checkpoint.load(resume, rule);
+        } catch (IOException e) {
+            throw inputError("checkpoint", resume, e);
+        }
+    }
+
     /** The rule's defaults with each {@code NAME=VALUE} applied; refuses malformed, repeated, unknown or non-finite ones. */
     static Hyperparams hyperparams(Rule rule, List<String> args) {
-        Hyperparams hp = rule.defaults();
+        return overridden(rule, rule.defaults(), args);
+    }
+
+    /** {@code base} with each {@code NAME=VALUE} applied, checked as {@link #hyperparams(Rule, List)} does. */
+    static Hyperparams overridden(Rule rule, Hyperparams base, List<String> args) {
+        Hyperparams hp = base;
         Set<String> seen = new HashSet<>();
         for (String a : args) {
             int eq = a.indexOf('=');
@@ -119,7 +139,8 @@ public final class ReplayCommand implements Callable<Integer> {
         Path dir = abs.getParent();
         if (dir == null || !Files.isDirectory(dir)) throw new IllegalArgumentException("--out " + out + ": directory " + dir + " does not exist");
         // The output replaces its target on success: never let it replace an input the user still needs.
-        if (sameFile(abs, params)) throw new IllegalArgumentException("--out " + out + " is the --params file; write the output elsewhere");
+        if (params != null && sameFile(abs, params)) throw new IllegalArgumentException("--out " + out + " is the --params file; write the output elsewhere");
+        if (resume != null && sameFile(abs, resume)) throw new IllegalArgumentException("--out " + out + " is the --resume checkpoint; write the output elsewhere");
         if (sameFile(abs, updates)) throw new IllegalArgumentException("--out " + out + " is the --updates file; write the output elsewhere");
     }
 

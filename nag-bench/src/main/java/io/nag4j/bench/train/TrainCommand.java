@@ -204,7 +204,7 @@ public final class TrainCommand implements Callable<Integer> {
                 }
                 if (saveEvery != null && (t % saveEvery == 0 || t == steps)) {
                     Path file = checkpointDir.resolve(String.format(Locale.ROOT, "step-%06d.safetensors", t));
-                    opts.getFirst().save(file);
+                    opts.getFirst().save(file, base); // the schedule's base: a resume recomputes each step's value from it
                 }
             }
             progress.done();

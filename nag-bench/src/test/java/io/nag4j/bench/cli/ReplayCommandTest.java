@@ -318,6 +318,46 @@ class ReplayCommandTest {
                 "replay", "--optimizer", "nag", "--params", p.toString(), "--updates", u.toString(), "--out", nowhere.toString());
     }
 
+    /** Replaying 4 steps, then resuming from that checkpoint with the next 3, gives the bytes of replaying all 7 at once. */
+    @Test
+    void resumeFromACheckpointContinuesBitForBit() throws IOException {
+        java.util.Random rnd = new java.util.Random(17);
+        float[] w = new float[15], b = new float[4];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+        float[][] uw = new float[7][15], ub = new float[7][4];
+        for (int s = 0; s < 7; s++) {
+            for (int i = 0; i < 15; i++) uw[s][i] = (float) rnd.nextGaussian();
+            for (int i = 0; i < 4; i++) ub[s][i] = (float) rnd.nextGaussian();
+        }
+        Path p = dir.resolve("P.safetensors");
+        writeTensors(p, Tensor.of("w", w, 3, 5), Tensor.of("b", b, 4));
+        Path all = dir.resolve("U7.safetensors"), first = dir.resolve("U4.safetensors"), rest = dir.resolve("U3.safetensors");
+        for (int[] range : new int[][] {{0, 7}, {0, 4}, {4, 7}}) {
+            int n = range[1] - range[0];
+            float[] fw = new float[n * 15], fb = new float[n * 4];
+            for (int s = 0; s < n; s++) {
+                System.arraycopy(uw[range[0] + s], 0, fw, s * 15, 15);
+                System.arraycopy(ub[range[0] + s], 0, fb, s * 4, 4);
+            }
+            writeTensors(n == 7 ? all : n == 4 ? first : rest, Tensor.of("w", fw, n, 3, 5), Tensor.of("b", fb, n, 4));
+        }
+        for (String backend : List.of("cpu", "reference")) {
+            Path whole = dir.resolve(backend + "-whole.safetensors"), half = dir.resolve(backend + "-half.safetensors"), resumed = dir.resolve(backend + "-resumed.safetensors");
+            String[] adam = {"replay", "--optimizer", "adam", "--hp", "eta=0.01", "--backend", backend};
+            assertEquals(0, nag4j(cat(adam, "--params", p.toString(), "--updates", all.toString(), "--out", whole.toString())).code());
+            assertEquals(0, nag4j(cat(adam, "--params", p.toString(), "--updates", first.toString(), "--out", half.toString())).code());
+            // The checkpoint's hyperparameters (eta=0.01) are used: no --hp needed to resume.
+            Result r = nag4j("replay", "--optimizer", "adam", "--backend", backend, "--resume", half.toString(), "--updates", rest.toString(), "--out", resumed.toString());
+            assertEquals(0, r.code(), r.err());
+            assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(resumed), backend + ": 4 + 3 steps == 7 steps");
+        }
+        Path o = dir.resolve("never.safetensors");
+        assertRejected("either --params FILE or --resume CKPT", o, "replay", "--optimizer", "adam", "--updates", rest.toString(), "--out", o.toString());
+        assertRejected("either --params FILE or --resume CKPT", o, "replay", "--optimizer", "adam", "--params", p.toString(), "--resume",
+                dir.resolve("cpu-half.safetensors").toString(), "--updates", rest.toString(), "--out", o.toString());
+        assertRejected("nag", o, "replay", "--optimizer", "nag", "--resume", dir.resolve("cpu-half.safetensors").toString(), "--updates", rest.toString(), "--out", o.toString());
+    }
+
     @Test
     void badOptionsAreRefusedWithExit2() throws IOException {
         Path p = dir.resolve("P.safetensors"), u = dir.resolve("U.safetensors"), o = dir.resolve("never.safetensors");

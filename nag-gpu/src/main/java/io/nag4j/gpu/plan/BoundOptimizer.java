@@ -51,13 +51,22 @@ public interface BoundOptimizer extends AutoCloseable {
         }
     }
 
+    /** The hyperparameters of the last step taken (a schedule's value), or {@link #hyperparams()} before any step. */
+    default Hyperparams lastStepHyperparams() { return hyperparams(); }
+
     /**
      * Saves a checkpoint of the current params and state (read back from wherever they live) with
-     * the bound hyperparameters, atomically: a failed save leaves an existing file intact.
+     * the hyperparameters of the last step (so a scheduled run resumes where it was), atomically:
+     * a failed save leaves an existing file intact.
      */
     default void save(java.nio.file.Path path) throws java.io.IOException {
+        save(path, lastStepHyperparams());
+    }
+
+    /** As {@link #save(java.nio.file.Path)}, storing {@code hp} (a schedule's base values, say) as the checkpoint's hyperparameters. */
+    default void save(java.nio.file.Path path, Hyperparams hp) throws java.io.IOException {
         try (ParamSet params = readParams(); OptState state = readState()) {
-            io.nag4j.core.io.Checkpoint.save(path, params, state, hyperparams());
+            io.nag4j.core.io.Checkpoint.save(path, params, state, hp);
         }
     }
 

@@ -156,6 +156,9 @@ public final class DeviceOptimizer implements BoundOptimizer {
     @Override
     public Hyperparams hyperparams() { return hp; }
 
+    @Override
+    public Hyperparams lastStepHyperparams() { return packed.lastStepHyperparams(); }
+
     /**
      * One step: checks {@code updates} (same count and shapes as the params) and {@code hp},
      * packs the updates and copies them to the device in one copy, launches once, and counts

@@ -21,6 +21,7 @@ public final class HostBoundOptimizer implements BoundOptimizer {
     private final OptState state;
     private Hyperparams lastCheckedHp;
     private volatile boolean closed;
+    private Hyperparams lastStepHp;
 
     /** Copies {@code initial}; the caller keeps ownership of it. */
     public HostBoundOptimizer(Rule rule, Optimizer optimizer, String where, ParamSet initial) {
@@ -44,6 +45,8 @@ public final class HostBoundOptimizer implements BoundOptimizer {
 
     @Override public Hyperparams hyperparams() { return optimizer.hyperparams(); }
 
+    @Override public Hyperparams lastStepHyperparams() { return lastStepHp != null ? lastStepHp : optimizer.hyperparams(); }
+
     @Override
     public void step(ParamSet updates, Hyperparams hp) {
         checkOpen();
@@ -53,6 +56,7 @@ public final class HostBoundOptimizer implements BoundOptimizer {
             lastCheckedHp = hp;
         }
         optimizer.step(state, params, updates, hp);
+        lastStepHp = hp;
     }
 
     @Override

@@ -34,6 +34,7 @@ public final class PackedBinding {
     private ParamSet lastChecked;
     private ParamSet lastUnpacked;
     private Hyperparams lastCheckedHp;
+    private Hyperparams lastStepHp;
 
     /**
      * Checks {@code hp}, {@code params} and {@code initial} (a resumed state, or null) as a bind
@@ -45,6 +46,7 @@ public final class PackedBinding {
         this.rule = rule;
         StepChecks.checkHyperparams(rule, hp);
         this.boundHp = hp;
+        this.lastStepHp = hp;
         this.structure = rule.structure(hp);
         this.kernel = rule.kernel(hp);
         if (params == null) throw new IllegalArgumentException("params are null");
@@ -171,7 +173,13 @@ public final class PackedBinding {
     }
 
     /** Counts step {@code t} (from {@link #nextStep}) as taken. */
-    public void stepped(long t) { step = t; }
+    public void stepped(long t) {
+        step = t;
+        lastStepHp = lastCheckedHp;
+    }
+
+    /** The hyperparameters of the last step taken (the bound ones before any step): what a checkpoint stores. */
+    public Hyperparams lastStepHyperparams() { return lastStepHp; }
 
     /** As {@link ParamSet#checkCompatible}, without allocating when the same updates come again. */
     public void checkUpdates(ParamSet updates) {

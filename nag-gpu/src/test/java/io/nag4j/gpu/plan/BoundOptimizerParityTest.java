@@ -280,6 +280,31 @@ public abstract class BoundOptimizerParityTest {
         }
     }
 
+    /** A checkpoint stores the hyperparameters of the last step taken (a schedule's value), the bound ones before any step. */
+    @Test
+    protected void aCheckpointStoresTheLastStepsHyperparameters() throws java.io.IOException {
+        Hyperparams hp = Nag.INSTANCE.defaults();
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("nag4j-last-hp", ".safetensors");
+        try (ParamSet params = oddParams(new Random(3), ""); ParamSet updates = params.zerosLike("");
+             BoundOptimizer dev = bind(Nag.INSTANCE, hp, params, null)) {
+            dev.save(file);
+            try (io.nag4j.core.io.Checkpoint ck = io.nag4j.core.io.Checkpoint.load(file, Nag.INSTANCE)) {
+                assertEquals(hp, ck.hyperparams(), "before any step");
+            }
+            Hyperparams scheduled = hp.with("eta", 0.0037f);
+            dev.step(updates, hp.with("eta", 0.02f));
+            dev.step(updates, scheduled);
+            assertThrows(IllegalArgumentException.class, () -> dev.step(updates, Hyperparams.of("eta", 1f)), "a refused step");
+            dev.save(file);
+            try (io.nag4j.core.io.Checkpoint ck = io.nag4j.core.io.Checkpoint.load(file, Nag.INSTANCE)) {
+                assertEquals(scheduled, ck.hyperparams(), "the last step's, not the refused one's");
+                assertEquals(2, ck.state().step());
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
     @Test
     protected void checkpointFromDeviceStateResumesBitForBit() throws java.io.IOException {
         Hyperparams hp = Nag.INSTANCE.defaults().with("eta", 0.03f);

@@ -186,6 +186,8 @@ final class TornadoOptimizer implements BoundOptimizer {
 
     @Override public Hyperparams hyperparams() { return hp; }
 
+    @Override public Hyperparams lastStepHyperparams() { return packed.lastStepHyperparams(); }
+
     /** Elements over all tensors: the one task's size. */
     long elementCount() { return packed.total(); }
 
