@@ -86,7 +86,7 @@ public final class TaskGraph {
     /**
      * Copies buffer {@code bufferName} back into {@code hostDst} (which must have the buffer's
      * size): after the first execution, after every execution, or only on demand through
-     * {@link ExecutionResult#transferToHost(String)}.
+     * {@link ExecutionResult#transferToHost(String...)}.
      */
     public TaskGraph transferToHost(TransferMode mode, String bufferName, MemorySegment hostDst) {
         Objects.requireNonNull(mode, "transfer mode");
