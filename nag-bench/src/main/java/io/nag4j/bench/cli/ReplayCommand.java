@@ -118,8 +118,8 @@ public final class ReplayCommand implements Callable<Integer> {
         return overridden(rule, rule.defaults(), args);
     }
 
-    /** {@code base} with each {@code NAME=VALUE} applied, checked as {@link #hyperparams(Rule, List)} does. */
-    static Hyperparams overridden(Rule rule, Hyperparams base, List<String> args) {
+    /** {@code base} with each {@code NAME=VALUE} applied, checked as {@link #hyperparams(Rule, List)} does ({@code train} parses its --hp so too). */
+    public static Hyperparams overridden(Rule rule, Hyperparams base, List<String> args) {
         Hyperparams hp = base;
         Set<String> seen = new HashSet<>();
         for (String a : args) {

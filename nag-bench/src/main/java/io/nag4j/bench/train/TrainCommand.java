@@ -3,11 +3,11 @@ package io.nag4j.bench.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.nag4j.bench.cli.ReplayCommand;
 import io.nag4j.bench.report.BenchCommand;
 import io.nag4j.core.io.AtomicFiles;
 import io.nag4j.core.io.Checkpoint;
 import io.nag4j.core.optim.OptState;
-import io.nag4j.core.optim.StepChecks;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
@@ -39,7 +39,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -144,17 +143,11 @@ public final class TrainCommand implements Callable<Integer> {
                 initState = ck.state();
                 start = initState.step();
                 if (start >= steps) throw new IllegalArgumentException("--resume " + resume + " is at step " + start + ", not before --steps " + steps);
-                base = ck.hyperparams();
-                for (String a : hyperparams) base = withArg(base, a);
-                StepChecks.checkHyperparams(rule, base);
                 init.close();
                 init = ck.params();
-            } else {
-                base = rule.defaults();
-                for (String a : hyperparams) base = withArg(base, a);
-                StepChecks.checkHyperparams(rule, base);
             }
-            checkHpRepeats();
+            // A resumed run's hyperparameters are its checkpoint's (the schedule's base), --hp overriding them.
+            base = ReplayCommand.overridden(rule, ck == null ? rule.defaults() : ck.hyperparams(), hyperparams);
             return train(out, rule, base, m, data, sched, specs, init, initState, start);
         } finally {
             if (ck != null) ck.close();
@@ -238,20 +231,6 @@ public final class TrainCommand implements Callable<Integer> {
         out.println(summary + "; NOT bit-identical: first difference at " + first.describe(specs.getFirst()));
         out.flush();
         return DIFFERENT;
-    }
-
-    private void checkHpRepeats() {
-        Set<String> seen = new HashSet<>();
-        for (String a : hyperparams) {
-            String name = a.substring(0, Math.max(0, a.indexOf('='))).strip();
-            if (!seen.add(name)) throw new IllegalArgumentException("--hp " + name + " is given more than once");
-        }
-    }
-
-    private static Hyperparams withArg(Hyperparams hp, String a) {
-        int eq = a.indexOf('=');
-        if (eq <= 0) throw new IllegalArgumentException("--hp '" + a + "' is not NAME=VALUE (e.g. --hp eta=0.01)");
-        return hp.with(a.substring(0, eq).strip(), a.substring(eq + 1));
     }
 
     private static void checkSameShapes(ParamSet want, ParamSet got, Path file) {

@@ -15,7 +15,10 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The README's "Use it from Maven" loop compiles (with only the imports it names) and converges; its lines are checked to be in the README. */
+/**
+ * The README's "Use it from Maven" loop and docs/training.md's resume compile (with only the
+ * imports they name) and run, the loop converging; their lines are checked to be in both pages.
+ */
 class ReadmeMavenExampleTest {
     static final String EXAMPLE = """
             float[] gradW = new float[6], gradB = new float[2];          // your gradients, e.g. from another library
@@ -34,13 +37,27 @@ class ReadmeMavenExampleTest {
             }
             """;
 
+    static final String RESUME = """
+            try (Checkpoint ck = Checkpoint.load(Path.of("model.safetensors"), Nag.INSTANCE);
+                 BoundOptimizer opt = Backends.bind("cpu", Nag.INSTANCE, ck.hyperparams(), ck.params(), ck.state())) {
+                long next = ck.state().step() + 1;                         // the step to take next: 101 after the loop above
+                System.out.println("resumed at step " + next + " on " + opt.where());
+            }
+            """;
+
     @Test
-    void theMavenSectionsLoopRunsAndIsWhatTheReadmeShows() throws Exception {
-        String text = Files.readString(io.nag4j.core.golden.Golden.repoRoot().resolve("README.md"));
-        for (String line : EXAMPLE.strip().split("\n")) assertTrue(text.contains(line.strip()), "README lacks: " + line);
+    void theMavenSectionsLoopRunsAndIsWhatTheReadmeAndTheTrainingGuideShow() throws Exception {
+        Path root = io.nag4j.core.golden.Golden.repoRoot();
+        String readme = Files.readString(root.resolve("README.md")), guide = Files.readString(root.resolve("docs/training.md"));
+        for (String line : EXAMPLE.strip().split("\n")) {
+            assertTrue(readme.contains(line.strip()), "README lacks: " + line);
+            assertTrue(guide.contains(line.strip()), "docs/training.md lacks: " + line);
+        }
+        for (String line : RESUME.strip().split("\n")) assertTrue(guide.contains(line.strip()), "docs/training.md lacks: " + line);
         Path model = Path.of("model.safetensors");
         try {
             run();
+            resume();
             try (Checkpoint ck = Checkpoint.load(model, Nag.INSTANCE)) {
                 assertEquals(100, ck.state().step());
                 assertEquals(0.1f, ck.hyperparams().get("eta"), "the last step's hyperparameters");
@@ -49,6 +66,14 @@ class ReadmeMavenExampleTest {
             }
         } finally {
             Files.deleteIfExists(model);
+        }
+    }
+
+    static void resume() throws Exception {
+        try (Checkpoint ck = Checkpoint.load(Path.of("model.safetensors"), Nag.INSTANCE);
+             BoundOptimizer opt = Backends.bind("cpu", Nag.INSTANCE, ck.hyperparams(), ck.params(), ck.state())) {
+            long next = ck.state().step() + 1;                         // the step to take next: 101 after the loop above
+            System.out.println("resumed at step " + next + " on " + opt.where());
         }
     }
 

@@ -117,6 +117,23 @@ class TrainCommandTest {
         }
     }
 
+    /** A backend that computes wrong bits from its 5th step on: exit 3, naming the first difference with both values. */
+    @Test
+    void aBackendThatDiffersIsExit3NamingTheFirstDifference() throws Exception {
+        io.nag4j.gpu.plan.Drivers.register("wrongbits", () -> io.nag4j.gpu.plan.FakeDriver.exact().corruptFromLaunch(5));
+        try {
+            Path json = dir.resolve("wrong.json");
+            Run r = run("train", "--backend", "cpu,wrongbits:0", "--steps", "12", "--batch", "8", "--json", json.toString());
+            assertEquals(TrainCommand.DIFFERENT, r.code(), r.out() + r.err());
+            String last = r.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+            assertTrue(last.contains("NOT bit-identical: first difference at step 6 param before the step 'W1' element 0: cpu "), last);
+            assertTrue(last.contains("wrongbits:0 "), last);
+            assertEquals(false, new ObjectMapper().readTree(json.toFile()).get("identical").asBoolean());
+        } finally {
+            io.nag4j.gpu.plan.Drivers.unregister("wrongbits");
+        }
+    }
+
     @Test
     void theFirstDifferenceNamesStepTensorElementAndBothValues() {
         try (ParamSet a = ParamSet.of(Tensor.of("W", 1f, 2f, 3f)); ParamSet b = ParamSet.of(Tensor.of("W", 1f, 2f, Math.nextUp(3f)));

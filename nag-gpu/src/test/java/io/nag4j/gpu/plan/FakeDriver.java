@@ -13,6 +13,7 @@ import io.nag4j.gpu.device.Driver;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -32,6 +33,7 @@ public final class FakeDriver implements Driver {
     private final List<DeviceInfo> devices;
     private String unavailable;
     private String compileFailure;
+    private long corruptFromLaunch = -1;
     private final List<FakeContext> contexts = new ArrayList<>();
 
     public int opens, compiles, launches, copiesIn, copiesOut;
@@ -64,6 +66,15 @@ public final class FakeDriver implements Driver {
     }
 
     /** Makes every compile throw with this reason (as a driver's build log would). */
+    /**
+     * From launch {@code launch} on (1 for the first), flips the lowest bit of the param's first
+     * element after each launch: a device that computes wrong bits, for the checks that must catch one.
+     */
+    public FakeDriver corruptFromLaunch(long launch) {
+        this.corruptFromLaunch = launch;
+        return this;
+    }
+
     public FakeDriver failCompiles(String reason) {
         this.compileFailure = reason;
         return this;
@@ -216,6 +227,9 @@ public final class FakeDriver implements Driver {
             }
             kernelNanos += System.nanoTime() - t0 + 1;
             launches++;
+            if (corruptFromLaunch > 0 && launches >= corruptFromLaunch && n > 0) {
+                segs[Kernel.PARAM].setAtIndex(ValueLayout.JAVA_INT, 0, segs[Kernel.PARAM].getAtIndex(ValueLayout.JAVA_INT, 0) ^ 1);
+            }
             drainedLaunches++;
         }
 
