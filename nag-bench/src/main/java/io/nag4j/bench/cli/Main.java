@@ -12,8 +12,9 @@ import java.io.PrintWriter;
 
 /**
  * The {@code nag4j} command. Exit codes: 0 success, 2 bad input or usage (one line on stderr),
- * 1 an internal, I/O or device failure (an unavailable driver, or a device that cannot be bit-exact for
- * the rule in EXACT mode, is the environment: exit 1, one line).
+ * 1 an internal, I/O or device failure (an unavailable driver, a device that cannot be bit-exact for
+ * the rule in EXACT mode, or a task the device cannot build or run, naming the device, is the
+ * environment: exit 1, one line).
  * Stack traces only with {@code NAG4J_DEBUG=1}.
  */
 @Command(name = "nag4j", mixinStandardHelpOptions = true, version = "nag4j 0.1.0",
@@ -63,7 +64,8 @@ public final class Main {
             boolean badInput = ex instanceof IllegalArgumentException;
             String msg = ex.getMessage() == null ? ex.getClass().getName() : ex.getMessage();
             // The environment (I/O, a driver or device that is not there) is exit 1, but no internal error.
-            if (badInput || ex instanceof IOException || ex instanceof DeviceUnavailableException || ex instanceof NotBitExactException) {
+            if (badInput || ex instanceof IOException || ex instanceof DeviceUnavailableException || ex instanceof NotBitExactException
+                    || ex instanceof io.nag4j.gpu.plan.TaskFailedException) {
                 cmd.getErr().println("nag4j: " + oneLine(msg));
             } else {
                 cmd.getErr().println("nag4j: internal error: " + ex.getClass().getSimpleName() + ": " + oneLine(msg)

@@ -370,7 +370,8 @@ class ReplayCommandTest {
         assertRejected("--hp '=0.1' is not NAME=VALUE", o, cat(nag, "--hp", "=0.1"));
         assertRejected("hyperparameter 'eta' must be finite, got Infinity", o, cat(nag, "--hp", "eta=Infinity"));
         assertRejected("hyperparameter 'mu' must be finite, got NaN", o, cat(nag, "--hp", "mu=NaN"));
-        assertRejected("hyperparameter 'eta' must be finite", o, cat(nag, "--hp", "eta=1e39"));
+        assertRejected("hyperparameter 'eta' = 1e39 overflows float32 (the largest finite value is 3.4028235E38)", o, cat(nag, "--hp", "eta=1e39"));
+        assertRejected("hyperparameter 'mu' = -0x1p200 overflows float32", o, cat(nag, "--hp", "mu=-0x1p200"));
         assertRejected("hyperparameter 'eta': 'fast' is not a number", o, cat(nag, "--hp", "eta=fast"));
         assertRejected("hyperparameter 'eta' has no value", o, cat(nag, "--hp", "eta="));
         assertRejected("--hp eta is given more than once", o, cat(nag, "--hp", "eta=0.1", "--hp", "eta=0.2"));

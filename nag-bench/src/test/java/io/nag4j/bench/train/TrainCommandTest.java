@@ -134,6 +134,20 @@ class TrainCommandTest {
         }
     }
 
+    /** A device that cannot build the kernel is the environment: exit 1, one line naming it, no "internal error". */
+    @Test
+    void aKernelThatCannotBeBuiltIsAnEnvironmentErrorNamingTheDevice() {
+        io.nag4j.gpu.plan.Drivers.register("nocompiler", () -> io.nag4j.gpu.plan.FakeDriver.exact().failCompiles("the build log says no"));
+        try {
+            Run r = run("train", "--backend", "cpu,nocompiler:0", "--steps", "2");
+            assertEquals(1, r.code(), r.out() + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains("the build log says no") && !r.err().contains("internal error"), r.err());
+        } finally {
+            io.nag4j.gpu.plan.Drivers.unregister("nocompiler");
+        }
+    }
+
     @Test
     void theFirstDifferenceNamesStepTensorElementAndBothValues() {
         try (ParamSet a = ParamSet.of(Tensor.of("W", 1f, 2f, 3f)); ParamSet b = ParamSet.of(Tensor.of("W", 1f, 2f, Math.nextUp(3f)));

@@ -92,6 +92,14 @@ public final class KernelOptimizer implements Optimizer {
 
     @Override
     public void step(OptState state, ParamSet params, ParamSet updates, Hyperparams hp) {
+        if (state == null) throw new IllegalArgumentException(rule.name() + " state is null");
+        // Two threads stepping one state take turns (a step reads and writes it whole); different states run in parallel.
+        synchronized (state) {
+            stepLocked(state, params, updates, hp);
+        }
+    }
+
+    private void stepLocked(OptState state, ParamSet params, ParamSet updates, Hyperparams hp) {
         Bound b = last;
         if (b != null && b.sameInputs(state, params, updates)) {
             // Same objects as the last step: their shapes, names and aliasing cannot have changed

@@ -11,7 +11,16 @@ import java.util.List;
 public final class StepChecks {
     private StepChecks() {}
 
+    /** Checks a state to resume from, with its params, as a bind must (what a step checks, but no updates). */
+    public static void checkState(Rule rule, OptState state, ParamSet params, Hyperparams hp) {
+        check(rule, state, params, params, hp, false);
+    }
+
     public static void check(Rule rule, OptState state, ParamSet params, ParamSet updates, Hyperparams hp) {
+        check(rule, state, params, updates, hp, true);
+    }
+
+    private static void check(Rule rule, OptState state, ParamSet params, ParamSet updates, Hyperparams hp, boolean stepping) {
         if (params == null) throw new IllegalArgumentException("params are null");
         if (state == null) throw new IllegalArgumentException(rule.name() + " state is null");
         checkHyperparams(rule, hp);
@@ -30,6 +39,11 @@ public final class StepChecks {
         for (int i = 0; i < params.size(); i++) {
             noAlias(seen, params.get(i), "param");
             for (String s : want) noAlias(seen, state.slot(s).get(i), "state slot '" + s + "'");
+        }
+        // An update that is a param or a state tensor would be read while the step writes it.
+        for (int i = 0; stepping && i < updates.size(); i++) {
+            String prev = seen.get(updates.get(i));
+            if (prev != null) throw new IllegalArgumentException("update '" + updates.get(i).name() + "' is the same tensor as " + prev);
         }
     }
 

@@ -103,6 +103,10 @@ public final class Hyperparams {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("hyperparameter '" + name + "': '" + text + "' is not a number");
         }
+        if (Float.isInfinite(v) && !s.toLowerCase(java.util.Locale.ROOT).contains("inf")) {
+            throw new IllegalArgumentException("hyperparameter '" + name + "' = " + s + " overflows float32 (the largest finite value is "
+                    + Float.MAX_VALUE + ")");
+        }
         return checkFinite(name, v);
     }
 

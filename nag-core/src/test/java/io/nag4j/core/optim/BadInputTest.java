@@ -109,4 +109,19 @@ class BadInputTest {
             assertTrue(e.getMessage().contains("'gone'"), e.getMessage());
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void anUpdateThatIsAParamOrAStateTensorIsRefused() {
+        io.nag4j.core.optim.KernelOptimizer opt = new io.nag4j.core.optim.KernelOptimizer(io.nag4j.core.rule.Nag.INSTANCE,
+                io.nag4j.core.rule.Nag.INSTANCE.defaults(), io.nag4j.core.cpu.CpuBackend.shared());
+        try (io.nag4j.core.tensor.ParamSet p = io.nag4j.core.tensor.ParamSet.of(io.nag4j.core.tensor.Tensor.of("w", 1f, 2f));
+             OptState s = opt.init(p)) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> opt.step(s, p, p));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("update 'w' is the same tensor as param 'w'"), e.getMessage());
+            var f = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> opt.step(s, p, s.slot("phi")));
+            org.junit.jupiter.api.Assertions.assertTrue(f.getMessage().contains("state slot 'phi'"), f.getMessage());
+            org.junit.jupiter.api.Assertions.assertEquals(1f, p.get(0).get(0));
+            org.junit.jupiter.api.Assertions.assertEquals(0, s.step());
+        }
+    }
 }

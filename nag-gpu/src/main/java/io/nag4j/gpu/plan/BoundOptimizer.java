@@ -7,7 +7,9 @@ import io.nag4j.core.tensor.ParamSet;
 /**
  * An optimizer bound to a ParamSet on one backend: params and state live where the backend
  * keeps them (host memory for the CPU, device memory for OpenCL and CUDA) across steps; a step
- * sends only the updates; params and state are read back on demand.
+ * sends only the updates; params and state are read back on demand. nag4j's bindings are safe
+ * to share between threads: steps and reads are serialised (each sees whole steps, never a torn
+ * state), so two threads stepping one binding take turns.
  */
 public interface BoundOptimizer extends AutoCloseable {
     /** The backend and device, e.g. {@code cpu} or {@code opencl:0 (pthread-...)}. */
@@ -65,7 +67,19 @@ public interface BoundOptimizer extends AutoCloseable {
 
     /** As {@link #save(java.nio.file.Path)}, storing {@code hp} (a schedule's base values, say) as the checkpoint's hyperparameters. */
     default void save(java.nio.file.Path path, Hyperparams hp) throws java.io.IOException {
-        try (ParamSet params = readParams(); OptState state = readState()) {
+        ParamSet params;
+        OptState state;
+        // Params and state of the same step: nag4j's bindings lock themselves for each step and read.
+        synchronized (this) {
+            params = readParams();
+            try {
+                state = readState();
+            } catch (RuntimeException | Error e) {
+                params.close();
+                throw e;
+            }
+        }
+        try (params; state) {
             io.nag4j.core.io.Checkpoint.save(path, params, state, hp);
         }
     }

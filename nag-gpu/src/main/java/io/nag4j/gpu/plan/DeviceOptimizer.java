@@ -99,6 +99,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
         Kernel kernel = packed.kernel();
         List<String> slots = rule.slots();
         this.deviceSlots = kernel.slots();
+        checkFits(driver, deviceIndex, packed.total(), kernel.inputs().size(), rule);
         this.scalars = new float[kernel.scalars().size()];
         this.hostScratch = new float[kernel.scalars().size() - hp.size()];
         ExecutionPlan p = null;
@@ -136,6 +137,28 @@ public final class DeviceOptimizer implements BoundOptimizer {
         this.where = plan.device().spec() + " (" + plan.device().name() + ")";
     }
 
+    /**
+     * Refuses, before anything is allocated, a binding whose buffers (one per kernel input) need
+     * more memory than the device has: a clear error naming both, instead of an allocation failure
+     * half-way through the bind.
+     */
+    private static void checkFits(Driver driver, int deviceIndex, long elements, int buffers, Rule rule) {
+        List<io.nag4j.gpu.device.DeviceInfo> devices = driver.devices();
+        if (deviceIndex < 0 || deviceIndex >= devices.size()) return; // opening the device reports it
+        io.nag4j.gpu.device.DeviceInfo d = devices.get(deviceIndex);
+        long need;
+        try {
+            need = Math.multiplyExact(Math.multiplyExact(elements, (long) Float.BYTES), buffers);
+        } catch (ArithmeticException e) {
+            need = Long.MAX_VALUE;
+        }
+        if (d.globalMemoryBytes() > 0 && need > d.globalMemoryBytes()) {
+            throw new IllegalArgumentException(rule.name() + " over " + elements + " elements needs " + buffers + " device buffers of "
+                    + elements * (long) Float.BYTES + " bytes (" + need + " bytes), more than " + d.spec() + " (" + d.name() + ") has: "
+                    + d.globalMemoryBytes() + " bytes");
+        }
+    }
+
     private MemorySegment hostSegment() { return hostSegment(Tensor.ALIGNMENT); }
 
     /** Zeros the size of a slot, for a slot the kernel never touched and no checkpoint filled. */
@@ -165,7 +188,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
      * the step. A failed check changes nothing.
      */
     @Override
-    public void step(ParamSet updates, Hyperparams hp) {
+    public synchronized void step(ParamSet updates, Hyperparams hp) {
         checkOpen();
         packed.checkUpdates(updates);
         long t = packed.nextStep(hp, where);
@@ -179,7 +202,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
      * One step with updates already on the device, packed as the params are (see
      * {@link #offset(int)}), in a buffer from {@link #allocateDeviceUpdates()}.
      */
-    public void step(DeviceBuffer updatesOnDevice, Hyperparams hp) {
+    public synchronized void step(DeviceBuffer updatesOnDevice, Hyperparams hp) {
         checkOpen();
         Objects.requireNonNull(updatesOnDevice, "device updates");
         long t = packed.nextStep(hp, where);
@@ -195,7 +218,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
     }
 
     /** Packs {@code updates} into {@code dst} (from {@link #allocateDeviceUpdates()}), a blocking copy. */
-    public void copyToDevice(ParamSet updates, DeviceBuffer dst) {
+    public synchronized void copyToDevice(ParamSet updates, DeviceBuffer dst) {
         checkOpen();
         packed.checkUpdates(updates);
         packed.pack(updates, updatesHost);
@@ -204,7 +227,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
 
     /** Host copies of the current params, named as bound; the caller closes them. */
     @Override
-    public ParamSet readParams() {
+    public synchronized ParamSet readParams() {
         checkOpen();
         if (result != null) result.transferToHost(PARAM);
         return packed.unpack(paramsHost);
@@ -212,14 +235,14 @@ public final class DeviceOptimizer implements BoundOptimizer {
 
     /** Copies the current params into {@code dst} (names and shapes as bound): one device read, no allocation. */
     @Override
-    public void readParamsInto(ParamSet dst) {
+    public synchronized void readParamsInto(ParamSet dst) {
         checkOpen();
         if (result != null) result.transferToHost(PARAM);
         packed.unpackInto(paramsHost, dst);
     }
 
     @Override
-    public void readParamInto(String name, Tensor dst) {
+    public synchronized void readParamInto(String name, Tensor dst) {
         checkOpen();
         if (result != null) result.transferToHost(PARAM);
         packed.unpackInto(paramsHost, name, dst);
@@ -227,7 +250,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
 
     /** Host copy of the current state (slots named like the params, the step count); the caller closes it. */
     @Override
-    public OptState readState() {
+    public synchronized OptState readState() {
         checkOpen();
         if (result != null) for (String name : deviceSlots) result.transferToHost(STATE + name);
         return packed.unpackState(s -> slotsHost[s] != null ? slotsHost[s] : zeros());
@@ -266,7 +289,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) return;
         closed = true;
         try {

@@ -48,7 +48,7 @@ public final class HostBoundOptimizer implements BoundOptimizer {
     @Override public Hyperparams lastStepHyperparams() { return lastStepHp != null ? lastStepHp : optimizer.hyperparams(); }
 
     @Override
-    public void step(ParamSet updates, Hyperparams hp) {
+    public synchronized void step(ParamSet updates, Hyperparams hp) {
         checkOpen();
         if (hp != lastCheckedHp) { // immutable: the same object again needs no second check
             StepChecks.checkHyperparams(rule, optimizer.hyperparams(), hp);
@@ -60,20 +60,20 @@ public final class HostBoundOptimizer implements BoundOptimizer {
     }
 
     @Override
-    public ParamSet readParams() {
+    public synchronized ParamSet readParams() {
         checkOpen();
         return params.copy();
     }
 
     @Override
-    public void readParamsInto(ParamSet dst) {
+    public synchronized void readParamsInto(ParamSet dst) {
         checkOpen();
         params.checkCompatible(dst, "the destination");
         for (int i = 0; i < params.size(); i++) dst.get(i).copyFrom(params.get(i));
     }
 
     @Override
-    public void readParamInto(String name, Tensor dst) {
+    public synchronized void readParamInto(String name, Tensor dst) {
         checkOpen();
         Tensor src = params.get(name);
         if (dst == null || !src.sameShape(dst)) {
@@ -84,7 +84,7 @@ public final class HostBoundOptimizer implements BoundOptimizer {
     }
 
     @Override
-    public OptState readState() {
+    public synchronized OptState readState() {
         checkOpen();
         return copy(state);
     }
@@ -100,7 +100,7 @@ public final class HostBoundOptimizer implements BoundOptimizer {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
         params.close();
         state.close();

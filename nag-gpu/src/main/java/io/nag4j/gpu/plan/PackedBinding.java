@@ -51,7 +51,7 @@ public final class PackedBinding {
         this.kernel = rule.kernel(hp);
         if (params == null) throw new IllegalArgumentException("params are null");
         params.checkCompatible(params, "params");
-        if (initial != null) StepChecks.check(rule, initial, params, params, hp);
+        if (initial != null) StepChecks.checkState(rule, initial, params, hp);
         this.names = params.names();
         int count = params.size();
         this.shapes = new long[count][];

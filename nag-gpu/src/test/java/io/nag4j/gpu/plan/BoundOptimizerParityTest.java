@@ -305,6 +305,36 @@ public abstract class BoundOptimizerParityTest {
         }
     }
 
+    /** Two threads stepping one binding take turns: after 2 x 40 steps it is where 80 steps take it, never a torn state. */
+    @Test
+    protected void twoThreadsSteppingOneBindingTakeTurns() throws Exception {
+        Hyperparams hp = Nag.INSTANCE.defaults();
+        NagReference ref = new NagReference(hp);
+        Random rnd = new Random(23);
+        try (ParamSet refParams = oddParams(rnd, ""); ParamSet updates = refParams.zerosLike("");
+             OptState refState = ref.init(refParams); BoundOptimizer dev = bind(Nag.INSTANCE, hp, refParams, null)) {
+            for (Tensor u : updates) for (long e = 0; e < u.size(); e++) u.set(e, value(rnd)); // the same updates every step
+            List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try (ParamSet mine = updates.copy()) {
+                        for (int s = 0; s < 40; s++) {
+                            dev.step(mine);
+                            if (s % 10 == 0) dev.readState().close(); // reads interleave with the other thread's steps
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }));
+            }
+            for (Thread t : threads) t.join();
+            if (!failures.isEmpty()) throw new AssertionError(failures.getFirst());
+            for (int s = 0; s < 80; s++) ref.step(refState, refParams, updates);
+            assertSameState("2 threads x 40 steps", dev, refParams, refState);
+        }
+    }
+
     @Test
     protected void checkpointFromDeviceStateResumesBitForBit() throws java.io.IOException {
         Hyperparams hp = Nag.INSTANCE.defaults().with("eta", 0.03f);

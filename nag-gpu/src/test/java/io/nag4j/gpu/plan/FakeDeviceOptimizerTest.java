@@ -7,6 +7,7 @@ import io.nag4j.gpu.Mode;
 import io.nag4j.gpu.device.Driver;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,6 +49,21 @@ class FakeDeviceOptimizerTest extends DeviceOptimizerParityTest {
                     () -> DeviceOptimizer.bind(Nag.INSTANCE, Nag.INSTANCE.defaults(), params, flushing, 0, Mode.EXACT));
             assertTrue(e.getMessage().contains("fake:0") && e.getMessage().contains("EXACT") && e.getMessage().contains("denormals"), e.getMessage());
             assertTrue(flushing.contexts().getFirst().isClosed(), "the failed bind released the device");
+        }
+    }
+
+    /** A binding larger than the device is refused at bind, naming both sizes, before anything is allocated or opened. */
+    @Test
+    void aBindingLargerThanTheDeviceIsRefusedBeforeAnythingHappens() {
+        FakeDriver small = new FakeDriver("fake", List.of(new io.nag4j.gpu.device.DeviceInfo("fake", 0, "small fake", "nag4j tests", "Fake 1.0",
+                4096, 1, true, true)));
+        try (ParamSet params = ParamSet.of(Tensor.of("w", new float[400]), Tensor.of("b", new float[10]))) {
+            float before = params.get(0).get(7);
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> DeviceOptimizer.bind(io.nag4j.core.rule.Nag.INSTANCE, io.nag4j.core.rule.Nag.INSTANCE.defaults(), params, small, 0, Mode.EXACT));
+            assertTrue(e.getMessage().contains("4920 bytes") && e.getMessage().contains("4096 bytes") && e.getMessage().contains("fake:0"), e.getMessage());
+            assertEquals(0, small.opens, "the device was not even opened");
+            assertEquals(before, params.get(0).get(7), "host params intact");
         }
     }
 }

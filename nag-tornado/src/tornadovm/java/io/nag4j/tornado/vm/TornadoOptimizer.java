@@ -192,7 +192,7 @@ final class TornadoOptimizer implements BoundOptimizer {
     long elementCount() { return packed.total(); }
 
     @Override
-    public void step(ParamSet updates, Hyperparams hp) {
+    public synchronized void step(ParamSet updates, Hyperparams hp) {
         checkOpen();
         packed.checkUpdates(updates);
         long t = packed.nextStep(hp, where);
@@ -210,28 +210,28 @@ final class TornadoOptimizer implements BoundOptimizer {
     }
 
     @Override
-    public ParamSet readParams() {
+    public synchronized ParamSet readParams() {
         checkOpen();
         if (result != null) result.transferToHost(inputs[Kernel.PARAM]);
         return packed.unpack(inputs[Kernel.PARAM].getSegment());
     }
 
     @Override
-    public void readParamsInto(ParamSet dst) {
+    public synchronized void readParamsInto(ParamSet dst) {
         checkOpen();
         if (result != null) result.transferToHost(inputs[Kernel.PARAM]);
         packed.unpackInto(inputs[Kernel.PARAM].getSegment(), dst);
     }
 
     @Override
-    public void readParamInto(String name, io.nag4j.core.tensor.Tensor dst) {
+    public synchronized void readParamInto(String name, io.nag4j.core.tensor.Tensor dst) {
         checkOpen();
         if (result != null) result.transferToHost(inputs[Kernel.PARAM]);
         packed.unpackInto(inputs[Kernel.PARAM].getSegment(), name, dst);
     }
 
     @Override
-    public OptState readState() {
+    public synchronized OptState readState() {
         checkOpen();
         if (result != null) for (int k = 2; k < inputs.length; k++) result.transferToHost(inputs[k]);
         return packed.unpackState(s -> stateHost[s].getSegment());
@@ -242,7 +242,7 @@ final class TornadoOptimizer implements BoundOptimizer {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) return;
         closed = true;
         closeQuietly(plan);
