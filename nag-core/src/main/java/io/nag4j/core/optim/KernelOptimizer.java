@@ -23,8 +23,12 @@ public final class KernelOptimizer implements Optimizer {
     private final KernelExecutor executor;
     /** Kernels by {@link Rule#structure}, traced on first use. */
     private final Kernel[] kernels;
-    /** The inputs of the last step, its kernel and launch: a training loop passes the same objects every step. */
-    private volatile Bound last;
+    /**
+     * The inputs of recent steps, each with its kernel and launch: a training loop passes the same
+     * objects every step (or a few sets in turn, one per parameter group), so a step finds its own.
+     */
+    private final Bound[] recent = new Bound[4];
+    private int nextSlot;
 
     /** One step's binding; {@code hp} is the last hyperparameters checked for it. Its scratch arrays make a step allocation-free. */
     private static final class Bound {
@@ -99,15 +103,37 @@ public final class KernelOptimizer implements Optimizer {
         }
     }
 
+    private Bound find(OptState state, ParamSet params, ParamSet updates) {
+        synchronized (recent) {
+            for (Bound b : recent) if (b != null && b.sameInputs(state, params, updates)) return b;
+        }
+        return null;
+    }
+
+    /** Keeps {@code b} among the recent bindings, in place of {@code old} if given, else of the oldest. */
+    private Bound remember(Bound old, Bound b) {
+        synchronized (recent) {
+            for (int i = 0; i < recent.length; i++) {
+                if (old != null && recent[i] == old) {
+                    recent[i] = b;
+                    return b;
+                }
+            }
+            recent[nextSlot] = b;
+            nextSlot = (nextSlot + 1) % recent.length;
+        }
+        return b;
+    }
+
     private void stepLocked(OptState state, ParamSet params, ParamSet updates, Hyperparams hp) {
-        Bound b = last;
-        if (b != null && b.sameInputs(state, params, updates)) {
+        Bound b = find(state, params, updates);
+        if (b != null) {
             // Same objects as the last step: their shapes, names and aliasing cannot have changed
             // (ParamSets and state slots are immutable lists), only closing and the hyperparameters can.
             if (hp != b.hp) {
                 StepChecks.checkHyperparams(rule, this.hp, hp);
                 int structure = rule.structure(hp);
-                if (structure != b.structure) b = last = new Bound(state, params, updates, hp, structure, kernelFor(structure, hp), executor);
+                if (structure != b.structure) b = remember(b, new Bound(state, params, updates, hp, structure, kernelFor(structure, hp), executor));
                 b.hp = hp;
             }
             StepChecks.checkOpen(b.groups);
@@ -115,7 +141,7 @@ public final class KernelOptimizer implements Optimizer {
         } else {
             StepChecks.check(rule, state, params, updates, hp);
             int structure = rule.structure(hp);
-            b = last = new Bound(state, params, updates, hp, structure, kernelFor(structure, hp), executor);
+            b = remember(null, new Bound(state, params, updates, hp, structure, kernelFor(structure, hp), executor));
         }
         long t = state.step() + 1;
         b.launch.run(rule.scalars(t, hp, b.scalars, b.host));

@@ -72,6 +72,29 @@ class KernelOptimizerStepTest {
         }
     }
 
+    /** One optimizer stepping two parameter groups in turn keeps both bindings: neither is planned again each step. */
+    @Test
+    void twoParameterGroupsInTurnStayPlanned() {
+        Random r = new Random(5);
+        Rule rule = Rules.byName("adam");
+        KernelOptimizer opt = new KernelOptimizer(rule, rule.defaults(), CpuBackend.shared());
+        try (ParamSet p1 = random(r, "a", 1000); ParamSet u1 = random(r, "a", 1000); ParamSet p2 = random(r, "b", 300, 7);
+             ParamSet u2 = random(r, "b", 300, 7); OptState s1 = opt.init(p1); OptState s2 = opt.init(p2)) {
+            long perRound = Long.MAX_VALUE;
+            for (int rounds = 0; rounds < 200 && perRound > 100 * 256; rounds++) {
+                long before = allocatedByThisThread();
+                for (int i = 0; i < 50; i++) {
+                    opt.step(s1, p1, u1);
+                    opt.step(s2, p2, u2);
+                }
+                perRound = allocatedByThisThread() - before - measuringCost();
+            }
+            // A new plan per step would allocate its tables (kilobytes) every time.
+            assertTrue(perRound <= 100 * 256, perRound + " bytes allocated by 100 alternating steps");
+            assertEquals(s1.step(), s2.step());
+        }
+    }
+
     /** Two optimizers on CpuBackend.shared() from two threads at once, one large (the pool) and one small: both bit-exact. */
     @Test
     void independentOptimizersOnTheSharedBackendFromTwoThreadsAreEachCorrect() throws Exception {
