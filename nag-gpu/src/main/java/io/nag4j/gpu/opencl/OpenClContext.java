@@ -187,7 +187,11 @@ public final class OpenClContext implements DeviceContext {
         }
         if (p == null) {
             p = buildSource(source, options, name, kernel);
-            diskCache.store(key, cl.programBinary(p.program()));
+            try {
+                diskCache.store(key, cl.programBinary(p.program()));
+            } catch (RuntimeException e) {
+                // A driver that cannot hand out the binary only loses the disk cache: the program is built and kept.
+            }
         }
         programs.put(key, p);
         return new OpenClKernel(kernel, mode, source, System.nanoTime() - t0, p.fromDisk(), p);

@@ -18,12 +18,15 @@ import java.util.Optional;
 /**
  * Program binaries on disk, so that a second process skips the driver's compile. One file per
  * key ({@code <sha256>.clbin}); the file starts with the full key, so a hash collision or a
- * stale file reads as a miss. Files are written to a temporary name and moved into place, so a
+ * stale file reads as a miss, then the binary's SHA-256, so a corrupt file is a miss too (and is
+ * removed), never a kernel the driver might accept with other bits. Files are written to a temporary name and moved into place, so a
  * reader never sees half a file. Any I/O failure is a miss, never an error: the cache only
  * saves time.
  */
 public final class ProgramCache {
-    private static final byte[] MAGIC = "nag4j-opencl-binary v1\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] MAGIC = "nag4j-opencl-binary v2\n".getBytes(StandardCharsets.US_ASCII);
+    /** The header's last line: the binary's SHA-256, so a corrupt entry (a flipped bit the driver would accept) reads as a miss. */
+    private static final String DIGEST = "binary-sha256=";
 
     private final Path dir;
 
@@ -61,8 +64,15 @@ public final class ProgramCache {
             if (!Files.isRegularFile(f)) return Optional.empty();
             byte[] all = Files.readAllBytes(f);
             byte[] head = header(key);
-            if (all.length <= head.length || !Arrays.equals(all, 0, head.length, head, 0, head.length)) return Optional.empty();
-            return Optional.of(Arrays.copyOfRange(all, head.length, all.length));
+            int digestLine = head.length + DIGEST.length() + 65; // 64 hex digits and a newline
+            if (all.length <= digestLine || !Arrays.equals(all, 0, head.length, head, 0, head.length)) return Optional.empty();
+            String digest = new String(all, head.length, DIGEST.length() + 64, StandardCharsets.US_ASCII);
+            byte[] binary = Arrays.copyOfRange(all, digestLine, all.length);
+            if (!digest.equals(DIGEST + sha256(binary)) || all[digestLine - 1] != '\n') {
+                remove(key); // corrupt: never hand it to the driver; the next compile rewrites it
+                return Optional.empty();
+            }
+            return Optional.of(binary);
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
@@ -75,9 +85,10 @@ public final class ProgramCache {
         try {
             Files.createDirectories(dir);
             tmp = Files.createTempFile(dir, "write-", ".tmp");
-            byte[] head = header(key);
-            byte[] all = Arrays.copyOf(head, head.length + binary.length);
-            System.arraycopy(binary, 0, all, head.length, binary.length);
+            byte[] head = header(key), digest = (DIGEST + sha256(binary) + "\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] all = Arrays.copyOf(head, head.length + digest.length + binary.length);
+            System.arraycopy(digest, 0, all, head.length, digest.length);
+            System.arraycopy(binary, 0, all, head.length + digest.length, binary.length);
             Files.write(tmp, all);
             try {
                 Files.move(tmp, file(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -116,9 +127,11 @@ public final class ProgramCache {
         return h;
     }
 
-    static String sha256(String s) {
+    static String sha256(String s) { return sha256(s.getBytes(StandardCharsets.UTF_8)); }
+
+    static String sha256(byte[] b) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError(e);
         }

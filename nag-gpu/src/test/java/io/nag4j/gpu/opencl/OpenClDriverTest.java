@@ -310,6 +310,37 @@ class OpenClDriverTest {
         }
     }
 
+    /** A cache entry with one flipped bit in its binary (which a driver might accept) is a miss: never a wrong kernel. */
+    @Test
+    void aCorruptCacheEntryIsAMissNeverAWrongKernel(@TempDir Path dir) throws Exception {
+        OpenClDriver driver = OpenClTestSupport.driverOrSkip(dir);
+        Kernel k = Nag.INSTANCE.kernel();
+        try (DeviceContext ctx = driver.open(0)) {
+            assertFalse(ctx.compile(k, Mode.EXACT).cached());
+        }
+        Path file;
+        try (var files = Files.list(dir)) {
+            file = files.filter(f -> f.toString().endsWith(".clbin")).findFirst().orElseThrow();
+        }
+        byte[] all = Files.readAllBytes(file);
+        all[all.length - all.length / 3] ^= 0x10; // one bit inside the binary, the header and its digest intact
+        Files.write(file, all);
+        try (DeviceContext ctx = driver.open(0)) {
+            CompiledKernel c = ctx.compile(k, Mode.EXACT);
+            assertFalse(c.cached(), "a corrupt entry is compiled again from source");
+            int n = 257;
+            SplittableRandom r = new SplittableRandom(8);
+            float[][] start = {values(r, n, 0.1), values(r, n, 0.1), values(r, n, 0.1)};
+            float[] scalars = Nag.INSTANCE.scalars(2, Nag.INSTANCE.defaults());
+            float[][] expected = {start[0].clone(), start[1].clone(), start[2].clone()};
+            evaluate(k, expected, scalars);
+            runAndCheck(ctx, c, start, scalars, expected, "after a corrupt entry");
+        }
+        try (DeviceContext ctx = driver.open(0)) {
+            assertTrue(ctx.compile(k, Mode.EXACT).cached(), "the entry was rewritten and is good again");
+        }
+    }
+
     /** The disk cache only saves time: an unusable cache directory still compiles and runs. */
     @Test
     void anUnusableCacheDirectoryIsOnlyAMiss(@TempDir Path dir) throws Exception {
