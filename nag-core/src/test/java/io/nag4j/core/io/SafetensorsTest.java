@@ -235,6 +235,11 @@ class SafetensorsTest {
         assertRefused(write(bytes(200_000_000L, new byte[8], new byte[0])), "header length 200000000 is absurd");
         assertRefused(write(bytes(1000, "{}".getBytes(StandardCharsets.UTF_8), new byte[0])), "header length 1000 runs past the end of the file (10 bytes)");
         assertRefused(write(bytes(0, new byte[0], new byte[0])), "not a JSON object");
+        byte[] notUtf8 = "{\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}".getBytes(StandardCharsets.UTF_8);
+        notUtf8[2] = (byte) 0xff; // the tensor's name: not UTF-8
+        assertRefused(write(bytes(notUtf8.length, notUtf8, new byte[0])), "UTF-8");
+        // An 8 GB header claim in a small file: refused from the length alone, nothing allocated.
+        assertRefused(write(bytes(8L << 30, new byte[8], new byte[0])), "header length 8589934592 is absurd");
     }
 
     @Test
