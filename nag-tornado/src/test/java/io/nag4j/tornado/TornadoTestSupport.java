@@ -3,8 +3,6 @@ package io.nag4j.tornado;
 import io.nag4j.gpu.device.DeviceUnavailableException;
 import io.nag4j.gpu.plan.Backends;
 
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Whether TornadoVM runs here: a test that needs it skips with the reason, unless
@@ -13,7 +11,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 public final class TornadoTestSupport {
     private TornadoTestSupport() {}
 
-    public static boolean required() { return "1".equals(System.getenv("NAG4J_REQUIRE_TORNADO")); }
+    public static boolean required() { return io.nag4j.core.testing.Requires.required("TORNADO"); }
 
     /** Skips (or, when required, fails) unless backend {@code name} has a device. */
     public static void requireOrSkip(String name) {
@@ -23,8 +21,6 @@ public final class TornadoTestSupport {
         } catch (DeviceUnavailableException e) {
             why = e.getMessage();
         }
-        if (why == null) return;
-        if (required()) fail("NAG4J_REQUIRE_TORNADO=1 but " + name + " is unavailable: " + why);
-        assumeTrue(false, name + " unavailable: " + why);
+        io.nag4j.core.testing.Requires.available("TORNADO", why == null ? null : name + " is unavailable: " + why);
     }
 }

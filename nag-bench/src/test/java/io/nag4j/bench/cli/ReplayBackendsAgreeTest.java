@@ -7,7 +7,6 @@ import io.nag4j.core.rule.Rules;
 import io.nag4j.core.tensor.Tensor;
 import io.nag4j.gpu.device.DeviceUnavailableException;
 import io.nag4j.gpu.plan.Drivers;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -45,13 +44,12 @@ class ReplayBackendsAgreeTest {
         } catch (DeviceUnavailableException e) {
             why = e.getMessage();
         }
-        if ("1".equals(System.getenv("NAG4J_REQUIRE_OPENCL"))) fail("NAG4J_REQUIRE_OPENCL=1 but: " + why);
+        if (io.nag4j.core.testing.Requires.required("OPENCL")) fail("NAG4J_REQUIRE_OPENCL=1 but: " + why);
         return why;
     }
 
     static void openClOrSkip() {
-        String why = openClMissing();
-        if (why != null) Assumptions.abort("OpenCL replay skipped: " + why);
+        io.nag4j.core.testing.Requires.available("OPENCL", openClMissing());
     }
 
     static List<Rule> rules() { return Rules.all(); }

@@ -3,9 +3,6 @@ package io.nag4j.bench.device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.nag4j.bench.cli.Main;
-import io.nag4j.gpu.device.DeviceUnavailableException;
-import io.nag4j.gpu.plan.Drivers;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,22 +11,13 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /** The bench-device command's plumbing: a tiny run on OpenCL (no timing is asserted). */
 class DeviceBenchCommandTest {
 
     /** Skips without an OpenCL device, unless NAG4J_REQUIRE_OPENCL=1 (CI), where that fails. */
     private static void requireOpenCl() {
-        String why;
-        try {
-            if (!Drivers.get("opencl").devices().isEmpty()) return;
-            why = "no OpenCL device";
-        } catch (DeviceUnavailableException e) {
-            why = e.getMessage();
-        }
-        if ("1".equals(System.getenv("NAG4J_REQUIRE_OPENCL"))) fail("NAG4J_REQUIRE_OPENCL=1 but: " + why);
-        Assumptions.abort("bench-device skipped: " + why);
+        io.nag4j.core.testing.Requires.available("OPENCL", io.nag4j.bench.cli.ReplayBackendsAgreeTestAccess.openClMissing());
     }
 
     @Test

@@ -6,7 +6,6 @@ import io.nag4j.gpu.device.CompiledKernel;
 import io.nag4j.gpu.device.DeviceBuffer;
 import io.nag4j.gpu.device.DeviceContext;
 import io.nag4j.gpu.device.DeviceUnavailableException;
-import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,7 +27,7 @@ public final class OpenClTestSupport {
     private OpenClTestSupport() {}
 
     /** Whether CI demands OpenCL ({@code NAG4J_REQUIRE_OPENCL=1}): then a missing platform fails. */
-    public static boolean required() { return "1".equals(System.getenv("NAG4J_REQUIRE_OPENCL")); }
+    public static boolean required() { return io.nag4j.core.testing.Requires.required("OPENCL"); }
 
     /** A driver with a working device whose disk cache is {@code cacheDir}; skips (or fails in CI) otherwise. */
     public static OpenClDriver driverOrSkip(Path cacheDir) {
@@ -36,8 +35,7 @@ public final class OpenClTestSupport {
         try {
             d.devices();
         } catch (DeviceUnavailableException e) {
-            if (required()) fail("NAG4J_REQUIRE_OPENCL=1 but OpenCL is unavailable: " + e.getMessage(), e);
-            Assumptions.abort("OpenCL tests skipped: " + e.getMessage() + " (set NAG4J_REQUIRE_OPENCL=1 to fail instead)");
+            io.nag4j.core.testing.Requires.available("OPENCL", "OpenCL is unavailable: " + e.getMessage());
         }
         return d;
     }

@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The stand-in driver of {@code fake_libcuda.c}, compiled with gcc once per test run, so the CUDA
@@ -30,7 +29,7 @@ final class FakeCuda {
     /** The compiled stub's path, or the test is skipped. */
     static synchronized Path library() {
         if (library == null && unavailable == null) build();
-        assumeTrue(library != null, "fake libcuda tests skipped: " + unavailable);
+        io.nag4j.core.testing.Requires.available("FAKE_CUDA", library != null ? null : "the stand-in libcuda cannot be built: " + unavailable);
         return library;
     }
 

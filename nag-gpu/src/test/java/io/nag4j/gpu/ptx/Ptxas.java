@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Runs NVIDIA's {@code ptxas} on generated PTX, when it is on the PATH. Without it the tests skip
@@ -35,10 +34,7 @@ final class Ptxas {
     /** ptxas, or skip the test (fail if NAG4J_REQUIRE_PTXAS=1). */
     static Path require() {
         Path p = find();
-        if (p == null && "1".equals(System.getenv("NAG4J_REQUIRE_PTXAS"))) {
-            fail("NAG4J_REQUIRE_PTXAS=1 but ptxas is not on the PATH");
-        }
-        assumeTrue(p != null, "ptxas is not on the PATH: PTX assembly checks skipped (set NAG4J_REQUIRE_PTXAS=1 to fail instead)");
+        io.nag4j.core.testing.Requires.available("PTXAS", p == null ? "ptxas is not on the PATH" : null);
         return p;
     }
 
