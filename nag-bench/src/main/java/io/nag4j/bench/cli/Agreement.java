@@ -68,6 +68,12 @@ public final class Agreement {
     public static final class Tally {
         long compared, differing, maxUlp;
         Mismatch first;
+
+        /** The first value that differed (NaNs compare by class), or null. */
+        public Mismatch first() { return first; }
+
+        /** How many compared values differed. */
+        public long differing() { return differing; }
     }
 
     /** Compares params and every slot of {@code ref} and {@code dev} after {@code step}, into {@code tally}. */

@@ -93,7 +93,7 @@ public final class SoakCommand implements Callable<Integer> {
                         saves++;
                     }
                 }
-                String diff = firstDifference(straight, soaked);
+                String diff = firstDifference(rule, steps, straight, soaked);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 out.printf(Locale.ROOT, "%d steps of %s over %d elements on %s, saved and restored %d times, against %s uninterrupted: %.0f s%n",
                         steps, rule.name(), elements, soaked.where(), saves, straight.where(), seconds);
@@ -123,26 +123,13 @@ public final class SoakCommand implements Callable<Integer> {
         return Tensor.of(name, v, n);
     }
 
-    /** The first element (params, then each state slot) that differs in bits, or null. */
-    private static String firstDifference(BoundOptimizer x, BoundOptimizer y) {
-        try (ParamSet px = x.readParams(); ParamSet py = y.readParams(); OptState sx = x.readState(); OptState sy = y.readState()) {
+    /** The first element (params, then each state slot) that differs in bits (NaN by class), or null: bench's and agree's comparison. */
+    private static String firstDifference(Rule rule, long steps, BoundOptimizer x, BoundOptimizer y) {
+        try (OptState sx = x.readState(); OptState sy = y.readState()) {
             if (sx.step() != sy.step()) return "step counters " + sx.step() + " and " + sy.step();
-            String d = diff("param", px, py);
-            for (String slot : sx.slotNames()) if (d == null) d = diff("state slot '" + slot + "'", sx.slot(slot), sy.slot(slot));
-            return d;
         }
-    }
-
-    private static String diff(String what, ParamSet a, ParamSet b) {
-        for (int i = 0; i < a.size(); i++) {
-            Tensor ta = a.get(i), tb = b.get(i);
-            for (long e = 0; e < ta.size(); e++) {
-                int x = Float.floatToRawIntBits(ta.get(e)), y = Float.floatToRawIntBits(tb.get(e));
-                if (x != y && !(Float.isNaN(ta.get(e)) && Float.isNaN(tb.get(e)))) {
-                    return String.format(Locale.ROOT, "%s '%s' element %d: %08x and %08x", what, ta.name(), e, x, y);
-                }
-            }
-        }
-        return null;
+        io.nag4j.bench.cli.Agreement.Tally tally = new io.nag4j.bench.cli.Agreement.Tally();
+        io.nag4j.bench.cli.Agreement.compare(rule, (int) Math.min(Integer.MAX_VALUE, steps), x, y, tally);
+        return tally.first() == null ? null : tally.differing() + " values differ; first: " + tally.first().describe();
     }
 }
