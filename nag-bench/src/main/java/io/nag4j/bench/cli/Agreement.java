@@ -86,20 +86,25 @@ public final class Agreement {
                 pairs.add(new ParamSet[] {rs.slot(slot), ds.slot(slot)});
                 what.add("state/" + slot);
             }
-            for (int k = 0; k < pairs.size(); k++) {
-                ParamSet a = pairs.get(k)[0], b = pairs.get(k)[1];
-                for (int i = 0; i < a.size(); i++) {
-                    Tensor x = a.get(i), y = b.get(i);
-                    tally.compared += x.size();
-                    for (long e = 0; e < x.size(); e++) {
-                        float u = x.get(e), v = y.get(e);
-                        int ub = Float.floatToRawIntBits(u), vb = Float.floatToRawIntBits(v);
-                        if (ub == vb || (Float.isNaN(u) && Float.isNaN(v))) continue;
-                        tally.differing++;
-                        tally.maxUlp = Math.max(tally.maxUlp, ulpDistance(ub, vb));
-                        if (tally.first == null) tally.first = new Mismatch(step, what.get(k), x.name(), e, ub, vb);
-                    }
-                }
+            for (int k = 0; k < pairs.size(); k++) compare(step, what.get(k), pairs.get(k)[0], pairs.get(k)[1], tally);
+        }
+    }
+
+    /**
+     * Compares {@code other} with {@code reference} tensor by tensor (the same names and shapes),
+     * bit for bit with NaNs by class, into {@code tally}; {@code what} names the set in a mismatch.
+     */
+    public static void compare(int step, String what, ParamSet reference, ParamSet other, Tally tally) {
+        for (int i = 0; i < reference.size(); i++) {
+            Tensor x = reference.get(i), y = other.get(i);
+            tally.compared += x.size();
+            for (long e = 0; e < x.size(); e++) {
+                float u = x.get(e), v = y.get(e);
+                int ub = Float.floatToRawIntBits(u), vb = Float.floatToRawIntBits(v);
+                if (ub == vb || (Float.isNaN(u) && Float.isNaN(v))) continue;
+                tally.differing++;
+                tally.maxUlp = Math.max(tally.maxUlp, ulpDistance(ub, vb));
+                if (tally.first == null) tally.first = new Mismatch(step, what, x.name(), e, ub, vb);
             }
         }
     }

@@ -3,6 +3,7 @@ package io.nag4j.bench.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.nag4j.bench.cli.Agreement;
 import io.nag4j.bench.cli.ReplayCommand;
 import io.nag4j.bench.report.BenchCommand;
 import io.nag4j.core.io.AtomicFiles;
@@ -247,15 +248,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** The first element where {@code actual} differs from {@code expected} in bits, or null. */
     static Difference firstDifference(long step, String what, ParamSet expected, ParamSet actual, String backend) {
-        for (int i = 0; i < expected.size(); i++) {
-            Tensor e = expected.get(i), a = actual.get(i);
-            for (long k = 0; k < e.size(); k++) {
-                int eb = Float.floatToRawIntBits(e.get(k)), ab = Float.floatToRawIntBits(a.get(k));
-                // NaNs of any payload are the same class of value: the parity suites compare NaN by class too.
-                if (eb != ab && !(Float.isNaN(e.get(k)) && Float.isNaN(a.get(k)))) return new Difference(step, what, e.name(), k, backend, eb, ab);
-            }
-        }
-        return null;
+        Agreement.Tally tally = new Agreement.Tally(); // the comparison bench and agree use: bits, NaN by class
+        Agreement.compare((int) Math.min(Integer.MAX_VALUE, step), what, expected, actual, tally);
+        Agreement.Mismatch m = tally.first();
+        return m == null ? null : new Difference(step, what, m.tensor(), m.index(), backend, m.reference(), m.backend());
     }
 
     private static String shapes(ParamSet p) {
