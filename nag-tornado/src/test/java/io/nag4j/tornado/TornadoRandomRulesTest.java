@@ -3,7 +3,7 @@ package io.nag4j.tornado;
 import io.nag4j.core.golden.Bits;
 import io.nag4j.core.ir.Eqn;
 import io.nag4j.core.ir.Op;
-import io.nag4j.core.ir.RandomRules;
+import io.nag4j.core.fuzz.RandomPrograms;
 import io.nag4j.core.optim.OptState;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
@@ -40,10 +40,10 @@ class TornadoRandomRulesTest {
         TornadoTestSupport.requireOrSkip(backend);
         int ran = 0, refused = 0;
         for (long seed = 1; ran < RULES; seed++) {
-            Rule rule = RandomRules.rule(seed * 7919, 24);
+            Rule rule = RandomPrograms.rule(seed * 7919, 24);
             boolean fma = rule.kernel().eqns().stream().map(Eqn::op).anyMatch(op -> op == Op.FMA);
             Random r = new Random(seed);
-            Hyperparams hp = RandomRules.perturbedDefaults(rule, new java.util.SplittableRandom(seed));
+            Hyperparams hp = RandomPrograms.perturbedDefaults(rule, new java.util.SplittableRandom(seed));
             try (ParamSet params = hostile(r, "p"); ParamSet updates = params.zerosLike("")) {
                 if (fma && backend.equals("tornado")) {
                     var e = assertThrows(NotBitExactException.class, () -> Backends.bind(backend, rule, hp, params, null, Mode.EXACT), rule::toString);
@@ -92,7 +92,7 @@ class TornadoRandomRulesTest {
     }
 
     static void fill(ParamSet s, Random r) {
-        for (Tensor t : s) for (long e = 0; e < t.size(); e++) t.set(e, e < RandomRules.SPECIALS.length && r.nextBoolean() ? RandomRules.SPECIALS[(int) e] : RandomRules.hostileFloat(r));
+        for (Tensor t : s) for (long e = 0; e < t.size(); e++) t.set(e, e < RandomPrograms.SPECIALS.length && r.nextBoolean() ? RandomPrograms.SPECIALS[(int) e] : RandomPrograms.hostileFloat(r));
     }
 
     static void compare(String backend, Rule rule, Hyperparams hp, ParamSet params, ParamSet updates, Random r) {

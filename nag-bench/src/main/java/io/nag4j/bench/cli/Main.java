@@ -23,7 +23,8 @@ import java.io.PrintWriter;
                 CpuBenchCommand.class, DeviceBenchCommand.class, AgreeCommand.class,
                 io.nag4j.bench.chart.ChartCommand.class, io.nag4j.bench.report.BenchCommand.class,
                 io.nag4j.bench.train.TrainCommand.class, io.nag4j.bench.train.AccelerationCommand.class,
-                io.nag4j.bench.hardening.LifetimeCommand.class, io.nag4j.bench.hardening.SoakCommand.class})
+                io.nag4j.bench.hardening.LifetimeCommand.class, io.nag4j.bench.hardening.SoakCommand.class,
+                io.nag4j.bench.hardening.FuzzCommand.class})
 public final class Main {
     /** Exit code for bad input or usage. */
     public static final int BAD_INPUT = 2;

@@ -80,6 +80,17 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
         this(threads, parallelBytes, MIN_UNIT, VECTOR_DEFAULT, false);
     }
 
+    /**
+     * A backend of one thread and one lowering, for differential tests and {@code nag4j fuzz}:
+     * Vector API loops ({@code vector}; needs {@link #vectorAvailable()}) or plain scalar loops.
+     */
+    public static CpuBackend singleThread(boolean vector) {
+        return new CpuBackend(1, Long.MAX_VALUE, MIN_UNIT, vector, false);
+    }
+
+    /** Whether this JVM has {@code jdk.incubator.vector}, which the vector lowering needs. */
+    public static boolean vectorAvailable() { return JvmLowering.VECTOR_AVAILABLE; }
+
     /** As the public constructor, with the smallest unit in elements (tests use tiny units to exercise the pool). */
     CpuBackend(int threads, long parallelBytes, long minUnit, boolean vector, boolean shared) {
         if (vector && !JvmLowering.VECTOR_AVAILABLE) throw new IllegalStateException("jdk.incubator.vector is not in this JVM");

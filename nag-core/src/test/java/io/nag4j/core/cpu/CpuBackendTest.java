@@ -6,7 +6,7 @@ import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.ir.KernelDiff;
 import io.nag4j.core.ir.Op;
 import io.nag4j.core.ir.Operand;
-import io.nag4j.core.ir.RandomRules;
+import io.nag4j.core.fuzz.RandomPrograms;
 import io.nag4j.core.optim.KernelOptimizer;
 import io.nag4j.core.rule.Nag;
 import io.nag4j.core.rule.Hyperparams;
@@ -97,7 +97,7 @@ class CpuBackendTest {
     /** Each op alone on every pair (and, for three operands, a sample of triples) of hostile values. */
     @Test
     void everyOpIsBitwiseTheEvaluatorsOnSpecialValues() {
-        float[] sp = RandomRules.SPECIALS;
+        float[] sp = RandomPrograms.SPECIALS;
         Random r = new Random(3);
         List<String> inputs = List.of("param", "update", "s0");
         for (Op op : Op.values()) {
@@ -109,7 +109,7 @@ class CpuBackendTest {
             float[][] in = new float[3][n];
             int e = 0;
             for (float a : sp) for (float b : sp) for (float c : sp) { in[0][e] = a; in[1][e] = b; in[2][e] = c; e++; }
-            for (; e < n; e++) for (int i = 0; i < 3; i++) in[i][e] = RandomRules.hostileFloat(r);
+            for (; e < n; e++) for (int i = 0; i < 3; i++) in[i][e] = RandomPrograms.hostileFloat(r);
             for (CpuBackend b : eachLowering()) {
                 try (b) {
                     KernelDiff.assertSameAsEvaluator(k, List.<float[][]>of(in), new float[0], b, "op " + op + " " + flavor(b));
@@ -127,7 +127,7 @@ class CpuBackendTest {
 
     @Test
     void constantsKeepTheirExactBits() {
-        float[] sp = RandomRules.SPECIALS;
+        float[] sp = RandomPrograms.SPECIALS;
         List<Eqn> eqns = new ArrayList<>();
         // v0 = param + 0; then v_i = select(v_{i-1} ... ): simply add each constant to a running sum of copies.
         eqns.add(new Eqn(0, Op.MUL, List.of(new Operand.Input(0), new Operand.Const(0))));
@@ -249,7 +249,7 @@ class CpuBackendTest {
 
     static float[][] inputs(Random r, Kernel k, int n) {
         float[][] in = new float[k.inputs().size()][];
-        for (int i = 0; i < in.length; i++) in[i] = RandomRules.hostileFloats(r, n);
+        for (int i = 0; i < in.length; i++) in[i] = RandomPrograms.hostileFloats(r, n);
         return in;
     }
 }

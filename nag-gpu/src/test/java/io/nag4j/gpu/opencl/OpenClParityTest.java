@@ -2,7 +2,7 @@ package io.nag4j.gpu.opencl;
 
 import io.nag4j.core.golden.NagGolden;
 import io.nag4j.core.ir.Kernel;
-import io.nag4j.core.ir.RandomRules;
+import io.nag4j.core.fuzz.RandomPrograms;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Nag;
 import io.nag4j.core.rule.Rule;
@@ -49,7 +49,7 @@ class OpenClParityTest extends OpenClContextTest {
         try (var run = new OpenClTestSupport.Runner(ctx, ck, n)) {
             for (int i = 0; i < cpu.length; i++) run.write(i, cpu[i]);
             for (int t = 1; t <= steps; t++) {
-                if (t == steps / 2) hp = RandomRules.perturbedDefaults(rule, r);
+                if (t == steps / 2) hp = RandomPrograms.perturbedDefaults(rule, r);
                 float[] scalars = rule.scalars(t, hp);
                 cpu[Kernel.UPDATE] = values(r, n, 0.04);
                 run.write(Kernel.UPDATE, cpu[Kernel.UPDATE]);

@@ -146,7 +146,7 @@ class CudaParityTest {
         for (int i = 0; i < n; i++) {
             int pick = rnd.nextInt(20);
             a[i] = switch (pick) {
-                case 0 -> RandomKernels.SPECIAL[rnd.nextInt(RandomKernels.SPECIAL.length)];
+                case 0 -> io.nag4j.core.fuzz.RandomPrograms.SPECIALS[rnd.nextInt(io.nag4j.core.fuzz.RandomPrograms.SPECIALS.length)];
                 case 1 -> Float.intBitsToFloat(rnd.nextInt() & 0x807fffff); // subnormal (or zero) of either sign
                 case 2 -> Float.intBitsToFloat(rnd.nextInt());               // any bit pattern
                 default -> (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(9) - 4));

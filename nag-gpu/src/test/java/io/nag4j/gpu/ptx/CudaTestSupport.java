@@ -19,6 +19,13 @@ import java.util.List;
 final class CudaTestSupport {
     private CudaTestSupport() {}
 
+    /** ptxas, or skip the test (fail if NAG4J_REQUIRE_PTXAS=1). */
+    static java.nio.file.Path requirePtxas() {
+        java.nio.file.Path p = Ptxas.find();
+        io.nag4j.core.testing.Requires.available("PTXAS", p == null ? "ptxas is not on the PATH" : null);
+        return p;
+    }
+
     static boolean libcudaLoads() {
         try {
             SymbolLookup.libraryLookup(Cuda.LIBRARY, Arena.ofAuto());

@@ -4,7 +4,7 @@ import io.nag4j.core.ir.Eqn;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.ir.Op;
 import io.nag4j.core.ir.Operand;
-import io.nag4j.core.ir.RandomRules;
+import io.nag4j.core.fuzz.RandomPrograms;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
 import io.nag4j.gpu.Mode;
@@ -107,7 +107,7 @@ class PtxInterpreterTest {
         float[][] before = new float[3][];
         Random r = new Random(5);
         SplittableRandom sr = new SplittableRandom(5);
-        for (int i = 0; i < 3; i++) before[i] = ordinaryData ? OpenClTestSupport.values(sr, n, 0) : RandomRules.hostileFloats(r, n);
+        for (int i = 0; i < 3; i++) before[i] = ordinaryData ? OpenClTestSupport.values(sr, n, 0) : RandomPrograms.hostileFloats(r, n);
         stepAndCompare(k, PtxInterpreter.load(broken, mode, contract), before, NAG.scalars(1, NAG.defaults()), "a deliberately broken PTX");
     }
 
@@ -192,7 +192,7 @@ class PtxInterpreterTest {
                 List.of(new Eqn(0, Op.MIN, List.of(new Operand.Input(0), new Operand.Input(1))),
                         new Eqn(1, Op.MAX, List.of(new Operand.Input(0), new Operand.Input(1)))),
                 List.of(new Kernel.Output(0, new Operand.Var(0)), new Kernel.Output(2, new Operand.Var(1))));
-        float[] s = RandomRules.SPECIALS;
+        float[] s = RandomPrograms.SPECIALS;
         float[][] before = new float[3][s.length * s.length];
         for (int i = 0; i < s.length; i++) {
             for (int j = 0; j < s.length; j++) {

@@ -1,5 +1,6 @@
 package io.nag4j.gpu.ptx;
 
+import io.nag4j.core.fuzz.RandomPrograms;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
@@ -8,8 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The kernels every PTX test covers: each built-in rule (from the registry), random kernels that
- * cover every op, and the random rules of the CPU backend's differential tests ({@code RandomRules}).
+ * The kernels every PTX test covers: each built-in rule (from the registry), random programs
+ * over every op, and the same generator's programs traced as user rules ({@link RandomPrograms}).
  */
 final class PtxKernels {
     static final long SEED = 0x5eed_0001L;
@@ -21,8 +22,8 @@ final class PtxKernels {
     static List<Kernel> all() {
         List<Kernel> out = new ArrayList<>();
         out.addAll(Rules.kernels());
-        out.addAll(RandomKernels.generate(RANDOM_COUNT, SEED));
-        for (int i = 0; i < DIFFERENTIAL_COUNT; i++) out.add(io.nag4j.core.ir.RandomRules.rule(SEED + i).kernel());
+        for (int i = 0; i < RANDOM_COUNT; i++) out.add(RandomPrograms.program(SEED + i));
+        for (int i = 0; i < DIFFERENTIAL_COUNT; i++) out.add(RandomPrograms.rule(SEED + 1000 + i).kernel());
         return out;
     }
 }

@@ -3,7 +3,7 @@ package io.nag4j.gpu.ptx;
 import io.nag4j.core.golden.Bits;
 import io.nag4j.core.ir.Evaluator;
 import io.nag4j.core.ir.Kernel;
-import io.nag4j.core.ir.RandomRules;
+import io.nag4j.core.fuzz.RandomPrograms;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
@@ -50,11 +50,11 @@ class PtxParityTest {
         for (int n : COUNTS) {
             Random r = new Random(rule.name().hashCode() * 31L + n);
             float[][] state = new float[k.inputs().size()][];
-            for (int i = 0; i < state.length; i++) state[i] = RandomRules.hostileFloats(r, n);
+            for (int i = 0; i < state.length; i++) state[i] = RandomPrograms.hostileFloats(r, n);
             Hyperparams hp = rule.defaults();
             for (int t = 1; t <= STEPS; t++) {
-                if (t == STEPS / 2 + 1) hp = RandomRules.perturbedDefaults(rule, r);
-                state[Kernel.UPDATE] = RandomRules.hostileFloats(r, n);
+                if (t == STEPS / 2 + 1) hp = RandomPrograms.perturbedDefaults(rule, r);
+                state[Kernel.UPDATE] = RandomPrograms.hostileFloats(r, n);
                 state = stepAndCompare(k, ptx, state, rule.scalars(t, hp), "EXACT, n=" + n + ", step " + t + " (hp " + hp + ")");
             }
         }
@@ -76,10 +76,10 @@ class PtxParityTest {
         int n = 300;
         Random r = new Random(k.hash().hashCode());
         float[][] state = new float[k.inputs().size()][];
-        for (int i = 0; i < state.length; i++) state[i] = RandomRules.hostileFloats(r, n);
+        for (int i = 0; i < state.length; i++) state[i] = RandomPrograms.hostileFloats(r, n);
         for (int t = 1; t <= 2; t++) {
-            state[Kernel.UPDATE] = RandomRules.hostileFloats(r, n);
-            state = stepAndCompare(k, ptx, state, RandomRules.hostileFloats(r, k.scalars().size()), what + ", n=" + n + ", step " + t);
+            state[Kernel.UPDATE] = RandomPrograms.hostileFloats(r, n);
+            state = stepAndCompare(k, ptx, state, RandomPrograms.hostileFloats(r, k.scalars().size()), what + ", n=" + n + ", step " + t);
         }
     }
 
@@ -148,7 +148,7 @@ class PtxParityTest {
         PtxInterpreter.Memory mem = new PtxInterpreter.Memory();
         long[] ptrs = new long[before.length];
         for (int i = 0; i < before.length; i++) {
-            before[i] = RandomRules.hostileFloats(r, window);
+            before[i] = RandomPrograms.hostileFloats(r, window);
             dev[i] = before[i].clone();
             ptrs[i] = mem.allocate(k.inputs().get(i), 4 * n, 4 * from, MemorySegment.ofArray(dev[i]));
         }

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 class PtxasTest {
     @TestFactory
     List<DynamicTest> everyKernelAssembles() {
-        Path ptxas = Ptxas.require();
+        Path ptxas = CudaTestSupport.requirePtxas();
         List<DynamicTest> tests = new ArrayList<>();
         for (Kernel k : PtxKernels.all()) {
             for (Mode mode : Mode.values()) {
@@ -35,10 +35,10 @@ class PtxasTest {
     @org.junit.jupiter.api.Test
     void ptxasRejectsBrokenPtx() {
         // The check itself can fail: a PTX with an unknown instruction must not pass.
-        Path ptxas = Ptxas.require();
+        Path ptxas = CudaTestSupport.requirePtxas();
         String bad = PtxRenderer.render(io.nag4j.core.rule.Rules.byName("nag").kernel(), Mode.EXACT)
                 .replace("sub.rn.f32", "subtract.rn.f32");
-        AssertionError e = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+        Ptxas.PtxasException e = org.junit.jupiter.api.Assertions.assertThrows(Ptxas.PtxasException.class,
                 () -> Ptxas.assemble(ptxas, bad, "sm_90", "broken nag"));
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("subtract.rn.f32"), e.getMessage());
     }
@@ -47,7 +47,7 @@ class PtxasTest {
     void namesWithNewlinesStayInsideTheirComments() {
         // Kernel names, inputs and scalars are not validated by the IR: a newline in one would end its
         // '//' comment and leave the rest as PTX text.
-        Path ptxas = Ptxas.require();
+        Path ptxas = CudaTestSupport.requirePtxas();
         io.nag4j.core.ir.Kernel k = new io.nag4j.core.ir.Kernel("odd\nname", List.of("param\n.global", "upd\r\nate"), List.of("eta\n}"),
                 List.of(new io.nag4j.core.ir.Eqn(0, io.nag4j.core.ir.Op.MUL, List.of(new io.nag4j.core.ir.Operand.Input(1),
                         new io.nag4j.core.ir.Operand.Scalar(0))),

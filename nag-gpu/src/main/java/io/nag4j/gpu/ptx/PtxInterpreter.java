@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 
 /**
  * A small, strict interpreter of the PTX subset {@link PtxRenderer} emits, so that without a GPU the
- * tests can check what the PTX <em>computes</em> (operand order, registers, compares, selects, the
+ * tests (and {@code nag4j fuzz}) can check what the PTX <em>computes</em> (operand order, registers, compares, selects, the
  * bounds check, 64-bit indexing), not only that it assembles.
  *
  * <p>Strict: an instruction, type, modifier or operand form missing from {@link #TABLE} is an error
@@ -28,12 +28,12 @@ import java.util.regex.Pattern;
  * the CUDA C++ Programming Guide documents for single precision ("Floating-Point Standard"); nag4j
  * compares NaN by class, so this only keeps the interpreter from promising payloads.
  */
-final class PtxInterpreter {
+public final class PtxInterpreter {
     static final int CANONICAL_NAN = 0x7fffffff;
     private static final int MAX_STEPS_PER_THREAD = 100_000;
 
     /** An interpreter error: unknown or ill-typed PTX, or a fault while running it. */
-    static final class PtxError extends RuntimeException {
+    public static final class PtxError extends RuntimeException {
         PtxError(String message) { super(message); }
         PtxError(String message, Throwable cause) { super(message, cause); }
     }
@@ -448,6 +448,21 @@ final class PtxInterpreter {
         if (n == 0) return;
         long blocks = (n + PtxRenderer.BLOCK_SIZE - 1) / PtxRenderer.BLOCK_SIZE;
         launch(mem, arguments(n, pointers, scalars), Math.toIntExact(blocks), PtxRenderer.BLOCK_SIZE);
+    }
+
+    /**
+     * Runs {@code ptx} (a module {@link PtxRenderer} wrote for {@code mode}; FAST's multiply-adds are
+     * each rounded as written) on columns of data, one per kernel input, as {@link CudaContext}
+     * launches it: outputs are written back into their columns.
+     *
+     * @throws PtxError if the PTX is outside the subset, ill-typed, or faults
+     */
+    public static void run(String ptx, Mode mode, float[][] data, float[] scalars) {
+        PtxInterpreter k = load(ptx, mode, false);
+        Memory mem = new Memory();
+        long[] pointers = new long[data.length];
+        for (int i = 0; i < data.length; i++) pointers[i] = mem.allocate("input " + i, data[i]);
+        k.launchLikeCudaContext(mem, data.length == 0 ? 0 : data[0].length, pointers, scalars);
     }
 
     /** The argument values of the kernel ABI: n, the pointers, the scalars' bits. */

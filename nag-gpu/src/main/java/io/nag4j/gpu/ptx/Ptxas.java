@@ -8,19 +8,25 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 /**
- * Runs NVIDIA's {@code ptxas} on generated PTX, when it is on the PATH. Without it the tests skip
- * with the reason, unless {@code NAG4J_REQUIRE_PTXAS=1} makes that a failure.
+ * Runs NVIDIA's {@code ptxas} (the CUDA toolkit's PTX assembler) on generated PTX, so that a machine
+ * without a GPU still proves every PTX nag4j writes is accepted, warnings as errors, for the
+ * architectures nag4j targets. Tests and {@code nag4j fuzz} use it when it is on the PATH.
  */
-final class Ptxas {
-    static final List<String> ARCHS = List.of("sm_80", "sm_90");
+public final class Ptxas {
+    /** The architectures every generated PTX must assemble for: Ampere and Hopper. */
+    public static final List<String> ARCHS = List.of("sm_80", "sm_90");
+
+    /** ptxas refused a PTX, or could not be run: the message holds its output and the numbered PTX. */
+    public static final class PtxasException extends RuntimeException {
+        PtxasException(String message) { super(message); }
+        PtxasException(String message, Throwable cause) { super(message, cause); }
+    }
 
     private Ptxas() {}
 
     /** The ptxas executable on the PATH, or null. */
-    static Path find() {
+    public static Path find() {
         String path = System.getenv("PATH");
         if (path == null) return null;
         for (String dir : path.split(File.pathSeparator)) {
@@ -31,15 +37,12 @@ final class Ptxas {
         return null;
     }
 
-    /** ptxas, or skip the test (fail if NAG4J_REQUIRE_PTXAS=1). */
-    static Path require() {
-        Path p = find();
-        io.nag4j.core.testing.Requires.available("PTXAS", p == null ? "ptxas is not on the PATH" : null);
-        return p;
-    }
-
-    /** Assembles {@code ptx} for {@code arch} with warnings as errors; fails with ptxas's output and the PTX. */
-    static void assemble(Path ptxas, String ptx, String arch, String what) {
+    /**
+     * Assembles {@code ptx} for {@code arch} with warnings as errors.
+     *
+     * @throws PtxasException naming {@code what}, with ptxas's output and the numbered PTX, if it refuses
+     */
+    public static void assemble(Path ptxas, String ptx, String arch, String what) {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("nag4j-ptxas");
@@ -51,17 +54,17 @@ final class Ptxas {
             String log = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!proc.waitFor(120, TimeUnit.SECONDS)) {
                 proc.destroyForcibly();
-                fail("ptxas timed out on " + what + " for " + arch);
+                throw new PtxasException("ptxas timed out on " + what + " for " + arch);
             }
             if (proc.exitValue() != 0 || !Files.isRegularFile(out)) {
-                fail("ptxas --gpu-name " + arch + " rejected " + what + " (exit " + proc.exitValue() + "):\n" + log
+                throw new PtxasException("ptxas --gpu-name " + arch + " rejected " + what + " (exit " + proc.exitValue() + "):\n" + log
                         + "\n--- PTX ---\n" + numbered(ptx));
             }
         } catch (IOException e) {
-            throw new AssertionError("running ptxas on " + what + ": " + e, e);
+            throw new PtxasException("running ptxas on " + what + ": " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
+            throw new PtxasException("interrupted while ptxas ran on " + what, e);
         } finally {
             if (dir != null) deleteQuietly(dir);
         }
