@@ -25,7 +25,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * ICD loader ({@code libOpenCL.so.1}) that nag4j uses, and thin typed wrappers around them.
  *
  * <p>Handles ({@code cl_context}, {@code cl_mem}, ...) are plain address segments; the owning
- * wrappers ({@link OpenClContext}, {@link OpenClBuffer}, {@link OpenClKernel}) release them.
+ * wrappers ({@link OpenClContext} and the buffers and kernels it owns) release them.
  * Wrappers that can fail throw {@link OpenClException} naming the call and the error code.
  * The hot-path wrappers ({@link #setKernelArg}, {@link #enqueueNDRange}, {@link #enqueueWrite},
  * {@link #enqueueRead}, {@link #finish}) take caller-owned segments and allocate nothing.

@@ -16,6 +16,23 @@ public class OpenClException extends RuntimeException {
         this.code = code;
     }
 
+    private OpenClException(String call, int code, String message, Throwable cause) {
+        super(message, cause);
+        this.call = call;
+        this.code = code;
+    }
+
+    /**
+     * The same failure with the generated source of {@code kernel} appended, numbered as the
+     * build log's line numbers count: a build failure is only readable beside the code.
+     */
+    public OpenClException withSource(String kernel, String source) {
+        StringBuilder sb = new StringBuilder(getMessage()).append("\n--- generated OpenCL C of kernel '").append(kernel).append("' ---\n");
+        String[] lines = source.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) sb.append(String.format("%4d  %s%n", i + 1, lines[i]));
+        return new OpenClException(call, code, sb.toString(), this);
+    }
+
     /** The OpenCL function that failed, e.g. {@code clEnqueueNDRangeKernel}. */
     public String call() { return call; }
 

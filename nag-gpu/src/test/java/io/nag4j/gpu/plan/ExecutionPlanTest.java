@@ -206,7 +206,7 @@ class ExecutionPlanTest {
             plan.close();
             plan.close(); // idempotent
             assertTrue(ctx.isClosed(), "closing the plan closes its context");
-            assertTrue(ctx.buffers.stream().allMatch(DeviceBuffer::isClosed), "and its buffers");
+            assertTrue(!ctx.memories.isEmpty() && ctx.memories.stream().allMatch(FakeDriver.FakeMemory::freed), "and frees its buffers");
             assertThrows(IllegalStateException.class, plan::execute);
             assertThrows(IllegalStateException.class, () -> plan.withProfiler(true));
             assertThrows(IllegalStateException.class, plan::withWarmUp);

@@ -3,11 +3,10 @@ package io.nag4j.gpu.plan;
 import io.nag4j.core.ir.Evaluator;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.gpu.Mode;
-import io.nag4j.gpu.device.CompiledKernel;
 import io.nag4j.gpu.device.DeviceBuffer;
 import io.nag4j.gpu.device.DeviceContext;
+import io.nag4j.gpu.device.DeviceContextBase;
 import io.nag4j.gpu.device.DeviceInfo;
-import io.nag4j.gpu.device.DeviceTimes;
 import io.nag4j.gpu.device.DeviceUnavailableException;
 import io.nag4j.gpu.device.Driver;
 
@@ -105,118 +104,76 @@ public final class FakeDriver implements Driver {
         return c;
     }
 
-    /** A buffer in host memory, readable and writable by tests through {@link #segment()}. */
-    public static final class FakeBuffer implements DeviceBuffer {
-        private final String name;
-        private final long bytes;
-        private final MemorySegment segment;
-        private final FakeContext owner;
-        private boolean closed;
+    /** A "device" allocation: host memory, filled with garbage as device memory starts undefined. */
+    public static final class FakeMemory {
+        final String name;
+        final MemorySegment segment;
+        boolean freed;
 
-        FakeBuffer(String name, long bytes, MemorySegment segment, FakeContext owner) {
+        FakeMemory(String name, MemorySegment segment) {
             this.name = name;
-            this.bytes = bytes;
             this.segment = segment;
-            this.owner = owner;
         }
 
-        @Override public String name() { return name; }
-        @Override public long byteSize() { return bytes; }
-        @Override public boolean isClosed() { return closed || owner.closed; }
-        @Override public void close() { closed = true; }
-
-        public MemorySegment segment() {
-            if (isClosed()) throw new IllegalStateException("fake buffer '" + name + "' is closed");
-            return segment;
-        }
+        public boolean freed() { return freed; }
     }
 
-    record FakeKernel(Kernel kernel, Mode mode, String source, long compileNanos, boolean cached) implements CompiledKernel {}
-
-    /** One opened fake device. */
-    public final class FakeContext implements DeviceContext {
-        private final DeviceInfo info;
+    /** One opened fake device: the native calls behind {@link DeviceContextBase}, in host memory. */
+    public final class FakeContext extends DeviceContextBase<FakeMemory, Kernel> {
         private final Arena arena = Arena.ofShared();
-        private boolean closed, profiling;
-        private long copyInNanos, kernelNanos, copyOutNanos;
-        private int drainedLaunches;
-        public final List<FakeBuffer> buffers = new ArrayList<>();
+        /** Every allocation this context made, freed or not. */
+        public final List<FakeMemory> memories = new ArrayList<>();
 
-        FakeContext(DeviceInfo info) { this.info = info; }
-
-        public boolean isClosed() { return closed; }
-
-        private void checkOpen() {
-            if (closed) throw new IllegalStateException("fake context on " + info.spec() + " is closed");
-        }
-
-        private FakeBuffer own(DeviceBuffer b) {
-            if (!(b instanceof FakeBuffer fb) || fb.owner != this) throw new IllegalArgumentException("buffer " + b + " is not from this context");
-            if (fb.isClosed()) throw new IllegalStateException("fake buffer '" + fb.name + "' is closed");
-            return fb;
-        }
-
-        @Override public DeviceInfo info() { return info; }
+        FakeContext(DeviceInfo info) { super(info, "fake"); }
 
         @Override
-        public DeviceBuffer allocate(String name, long bytes) {
-            checkOpen();
-            if (bytes <= 0) throw new IllegalArgumentException("fake driver refuses empty buffer '" + name + "'");
+        protected FakeMemory allocateMemory(String name, long bytes) {
             // Device memory starts undefined: fill it with garbage so a missing zero-fill shows.
-            FakeBuffer b = new FakeBuffer(name, bytes, arena.allocate(bytes, 64).fill((byte) 0xA5), this);
-            buffers.add(b);
-            return b;
+            FakeMemory m = new FakeMemory(name, arena.allocate(bytes, 64).fill((byte) 0xA5));
+            memories.add(m);
+            return m;
         }
 
         @Override
-        public CompiledKernel compile(Kernel kernel, Mode mode) {
-            checkOpen();
+        protected void freeMemory(FakeMemory m) { m.freed = true; }
+
+        @Override
+        protected Compiled<Kernel> compileProgram(Kernel kernel, Mode mode) {
             compiles++;
             if (compileFailure != null) throw new IllegalStateException("build failed: " + compileFailure);
-            return new FakeKernel(kernel, mode, kernel.print(), 1, false);
+            return compiled(kernel, mode, kernel.print(), 1, false, "", kernel);
         }
 
         @Override
-        public void copyIn(DeviceBuffer dst, long dstOffsetBytes, MemorySegment src, boolean blocking) {
-            checkOpen();
-            FakeBuffer b = own(dst);
+        protected void releaseProgram(Kernel program) {}
+
+        @Override
+        protected void copyInMemory(FakeMemory dst, long offset, MemorySegment src, boolean blocking) {
             long t0 = System.nanoTime();
-            MemorySegment.copy(src, 0, b.segment, dstOffsetBytes, src.byteSize());
-            copyInNanos += System.nanoTime() - t0 + 1;
+            MemorySegment.copy(src, 0, dst.segment, offset, src.byteSize());
+            if (profiling()) addTime(TimeKind.COPY_IN, System.nanoTime() - t0 + 1);
             copiesIn++;
-            copiesInByBuffer.merge(b.name, 1, Integer::sum);
+            copiesInByBuffer.merge(dst.name, 1, Integer::sum);
         }
 
         @Override
-        public void copyOut(DeviceBuffer src, long srcOffsetBytes, MemorySegment dst) {
-            checkOpen();
-            FakeBuffer b = own(src);
+        protected void copyOutMemory(FakeMemory src, long offset, MemorySegment dst) {
             long t0 = System.nanoTime();
-            MemorySegment.copy(b.segment, srcOffsetBytes, dst, 0, dst.byteSize());
-            copyOutNanos += System.nanoTime() - t0 + 1;
+            MemorySegment.copy(src.segment, offset, dst, 0, dst.byteSize());
+            if (profiling()) addTime(TimeKind.COPY_OUT, System.nanoTime() - t0 + 1);
             copiesOut++;
-            copiesOutByBuffer.merge(b.name, 1, Integer::sum);
+            copiesOutByBuffer.merge(src.name, 1, Integer::sum);
         }
 
         @Override
-        public void copy(DeviceBuffer src, long srcOffsetBytes, DeviceBuffer dst, long dstOffsetBytes, long bytes) {
-            checkOpen();
-            FakeBuffer s = own(src), d = own(dst);
-            DeviceContext.checkNoOverlap(s, srcOffsetBytes, d, dstOffsetBytes, bytes);
-            MemorySegment.copy(s.segment, srcOffsetBytes, d.segment, dstOffsetBytes, bytes); // throws when out of range
+        protected void copyMemory(FakeMemory src, long srcOffset, FakeMemory dst, long dstOffset, long bytes) {
+            MemorySegment.copy(src.segment, srcOffset, dst.segment, dstOffset, bytes);
         }
 
         @Override
-        public void launch(CompiledKernel compiled, long n, List<DeviceBuffer> args, float[] scalars) {
-            checkOpen();
-            Kernel k = compiled.kernel();
-            if (args.size() != k.inputs().size()) throw new IllegalArgumentException("kernel takes " + k.inputs().size() + " buffers, got " + args.size());
-            if (scalars.length != k.scalars().size()) throw new IllegalArgumentException("kernel takes " + k.scalars().size() + " scalars, got " + scalars.length);
+        protected void launchProgram(Kernel k, Kernel ir, long n, List<DeviceBuffer> args, float[] scalars) {
             MemorySegment[] segs = new MemorySegment[args.size()];
-            for (int j = 0; j < segs.length; j++) {
-                segs[j] = own(args.get(j)).segment;
-                if (segs[j].byteSize() < n * Float.BYTES) throw new IllegalArgumentException("buffer " + j + " is too small for " + n + " elements");
-            }
+            for (int j = 0; j < segs.length; j++) segs[j] = memory(args.get(j)).segment;
             long t0 = System.nanoTime();
             float[] in = new float[segs.length];
             float[] vars = new float[k.eqns().size()];
@@ -225,31 +182,18 @@ public final class FakeDriver implements Driver {
                 Evaluator.evalElement(k, in, scalars, vars);
                 for (Kernel.Output o : k.outputs()) segs[o.input()].setAtIndex(F32, i, in[o.input()]);
             }
-            kernelNanos += System.nanoTime() - t0 + 1;
+            if (profiling()) addTime(TimeKind.KERNEL, System.nanoTime() - t0 + 1);
             launches++;
-            if (corruptFromLaunch > 0 && launches >= corruptFromLaunch && n > 0) {
+            if (corruptFromLaunch > 0 && launches >= corruptFromLaunch) {
                 segs[Kernel.PARAM].setAtIndex(ValueLayout.JAVA_INT, 0, segs[Kernel.PARAM].getAtIndex(ValueLayout.JAVA_INT, 0) ^ 1);
             }
-            drainedLaunches++;
-        }
-
-        @Override public void finish() { checkOpen(); }
-
-        @Override public void profile(boolean on) { checkOpen(); profiling = on; }
-
-        @Override
-        public DeviceTimes drainTimes() {
-            checkOpen();
-            DeviceTimes t = profiling ? new DeviceTimes(copyInNanos, kernelNanos, copyOutNanos, drainedLaunches) : DeviceTimes.ZERO;
-            copyInNanos = kernelNanos = copyOutNanos = 0;
-            drainedLaunches = 0;
-            return t;
         }
 
         @Override
-        public void close() {
-            if (closed) return;
-            closed = true;
+        protected void finishQueue() {}
+
+        @Override
+        protected void closeDriver(List<RuntimeException> errors) {
             arena.close();
         }
     }
