@@ -369,4 +369,22 @@ class OpenClDriverTest {
         }
         assertEquals("not a directory", Files.readString(notADir));
     }
+
+    @Test
+    void aDriverThatCannotHandOutTheBinaryOnlyLosesTheDiskCache(@TempDir Path dir) {
+        OpenClDriver driver = OpenClTestSupport.driverOrSkip(dir.resolve("opencl"));
+        Kernel k = Sgd.INSTANCE.kernel();
+        try (OpenClContext ctx = (OpenClContext) driver.open(0)) {
+            ctx.programBinary = program -> { throw new OpenClException("clGetProgramInfo", -5, "CL_PROGRAM_BINARIES refused"); };
+            CompiledKernel c = ctx.compile(k, Mode.EXACT);
+            assertFalse(c.cached());
+            float[][] start = {values(new SplittableRandom(5), 10, 0.2), values(new SplittableRandom(6), 10, 0.2)};
+            float[] scalars = Sgd.INSTANCE.scalars(1, Sgd.INSTANCE.defaults());
+            float[][] expected = {start[0].clone(), start[1].clone()};
+            evaluate(k, expected, scalars);
+            runAndCheck(ctx, c, start, scalars, expected, "a program whose binary the driver would not give");
+            assertTrue(ctx.compile(k, Mode.EXACT).cached(), "the program is kept in the context");
+        }
+        assertFalse(Files.exists(dir.resolve("opencl")) && dir.resolve("opencl").toFile().list().length > 0, "nothing was stored on disk");
+    }
 }
