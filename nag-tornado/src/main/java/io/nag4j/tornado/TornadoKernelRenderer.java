@@ -4,7 +4,7 @@ import io.nag4j.core.ir.Eqn;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.ir.Op;
 import io.nag4j.core.ir.Operand;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.plan.Renderer;
 
 import java.util.ArrayList;
@@ -101,7 +101,7 @@ public final class TornadoKernelRenderer {
                 if (resolve(e.args().get(i), out) instanceof Operand.Const c) v[i] = c.value();
                 else constant = false;
             }
-            // FMA is left to render's refusal (EXACT) or TornadoVM (FAST), as unfolded.
+            // FMA is left to render's refusal, as unfolded.
             if (constant && e.op() != Op.FMA) out.put(e.id(), new Operand.Const(Float.floatToRawIntBits(e.op().eval(v[0], v[1], v[2]))));
         }
         return out;
@@ -120,7 +120,8 @@ public final class TornadoKernelRenderer {
      * @throws IllegalArgumentException if the kernel has more than {@link #MAX_INPUTS} inputs, or
      *                                  uses FMA in EXACT mode (no exact lowering; see the class doc)
      */
-    public static String render(Kernel k, Mode mode) {
+    public static String render(Kernel traced, Mode mode) {
+        Kernel k = mode.kernel(traced);
         if (k.inputs().size() > MAX_INPUTS) {
             throw new IllegalArgumentException("rule '" + k.name() + "' has " + k.inputs().size() + " element inputs; a TornadoVM task takes at most "
                     + MAX_INPUTS + " beside its context, scalars and size");
@@ -193,13 +194,8 @@ public final class TornadoKernelRenderer {
                     + " : " + b + " < " + a + " ? " + b + " : " + a + " == 0.0f ? -(-" + a + " - " + b + ") : " + a;
             case MAX -> "(" + a + " != " + a + " || " + b + " != " + b + ") ? " + a + " + " + b + " : " + a + " > " + b + " ? " + a
                     + " : " + b + " > " + a + " ? " + b + " : " + a + " == 0.0f ? " + a + " + " + b + " : " + a;
-            case FMA -> {
-                if (mode == Mode.EXACT) {
-                    throw new IllegalArgumentException("rule '" + k.name() + "' uses fma, which TornadoVM's JIT cannot compute exactly "
-                            + "(Math.fma is inlined as double arithmetic it cannot compile; its FMA pass fuses every a*b+c)");
-                }
-                yield a + " * " + b + " + " + c;
-            }
+            case FMA -> throw new IllegalArgumentException("rule '" + k.name() + "' uses fma" + (mode == Mode.FAST ? " (FAST fuses its multiply-adds)" : "")
+                    + ", which TornadoVM's JIT cannot compute exactly (Math.fma is inlined as double arithmetic it cannot compile; its FMA pass fuses every a*b+c)");
             case LT -> cmp(a, "<", b);
             case LE -> cmp(a, "<=", b);
             case GT -> cmp(a, ">", b);

@@ -1,7 +1,7 @@
 package io.nag4j.tornado;
 
 import io.nag4j.core.ir.Kernel;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.opencl.OpenClRenderer;
 import io.nag4j.gpu.plan.Renderer;
 
@@ -30,7 +30,8 @@ public final class TornadoOpenClRenderer {
         return OpenClRenderer.buildOptions(mode) + " -w -DNAG4J_HEADER=" + headerBytes + " -DNAG4J_N=" + n + "UL";
     }
 
-    public static String render(Kernel k, Mode mode) {
+    public static String render(Kernel traced, Mode mode) {
+        Kernel k = mode.kernel(traced);
         StringBuilder sb = new StringBuilder(OpenClRenderer.header(k, mode));
         sb.append("// TornadoVM calling convention (prebuiltTask): build with -DNAG4J_HEADER=<array header bytes> -DNAG4J_N=<elements>\n");
         sb.append("__kernel void ").append(kernelName(k)).append("(__global long *_kernel_context, __constant uchar *_constant_region,\n")
@@ -52,7 +53,7 @@ public final class TornadoOpenClRenderer {
         }
         sb.append("    const size_t i = get_global_id(0);\n");
         sb.append("    if (i >= NAG4J_N) return;\n");
-        sb.append(OpenClRenderer.body(k, mode));
+        sb.append(OpenClRenderer.body(k));
         sb.append("}\n");
         return sb.toString();
     }

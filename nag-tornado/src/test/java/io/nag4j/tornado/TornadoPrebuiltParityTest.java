@@ -4,7 +4,7 @@ import io.nag4j.core.optim.OptState;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.plan.Backends;
 import io.nag4j.gpu.plan.BoundOptimizer;
 import io.nag4j.gpu.plan.BoundOptimizerParityTest;
@@ -15,6 +15,12 @@ class TornadoPrebuiltParityTest extends BoundOptimizerParityTest {
     protected BoundOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, OptState state) {
         TornadoTestSupport.requireOrSkip("tornado-prebuilt");
         return Backends.bind("tornado-prebuilt", rule, hp, params, state, Mode.EXACT);
+    }
+
+    @Override
+    protected BoundOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
+        TornadoTestSupport.requireOrSkip("tornado-prebuilt");
+        return Backends.bind("tornado-prebuilt", rule, hp, params, state, mode);
     }
 
     /** TornadoVM's execute costs about a millisecond on PoCL here: 100 steps per rule keep the suite in CI's time. */

@@ -11,7 +11,7 @@ import io.nag4j.core.rule.Sym;
 import io.nag4j.core.rule.Trace;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.plan.Backends;
 import io.nag4j.gpu.plan.BoundOptimizer;
 import io.nag4j.gpu.plan.NotBitExactException;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.plan.Backends;
 import io.nag4j.gpu.plan.Drivers;
 import io.nag4j.tornado.TornadoBackends;
@@ -31,7 +31,7 @@ import java.util.concurrent.Callable;
  * Exit 0 when every element agrees, 3 when any differs, 2 on bad input, 1 when the backend fails.
  */
 @Command(name = "agree", mixinStandardHelpOptions = true,
-        description = {"Checks that a backend gives the hand-written reference's bits for every optimizer.",
+        description = {"Checks that a backend gives the hand-written reference's bits for every optimizer (--mode fast: the fused kernels' evaluator's bits).",
                 "Exit 0 if all agree, 3 if any element differs."})
 public final class AgreeCommand implements Callable<Integer> {
     static final int DISAGREE = 3;
@@ -43,6 +43,12 @@ public final class AgreeCommand implements Callable<Integer> {
             "native math functions, -cl-mad-enable -cl-fast-relaxed-math) instead of EXACT's, and report how many values",
             "differ. A measurement, not a promise: exit 0 whatever differs."})
     boolean tornadoDefaults;
+
+    @Option(names = "--mode", defaultValue = "exact", paramLabel = "MODE",
+            description = {"exact (the default): the backend against the hand-written reference optimizers;",
+                    "fast: the backend's FAST kernels (multiply-adds fused into fma by one IR pass) against the reference evaluator running",
+                    "the same fused kernels. Both promise bitwise agreement."})
+    String mode;
 
     @Option(names = "--optimizer", paramLabel = "NAME", description = "Only this optimizer. Default: every built-in one.")
     String optimizer;
@@ -70,15 +76,15 @@ public final class AgreeCommand implements Callable<Integer> {
         if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         if (tensors < 1) throw new IllegalArgumentException("--tensors must be at least 1, got " + tensors);
         List<Rule> rules = optimizer == null ? Rules.all() : List.of(Rules.byName(optimizer));
-        Mode mode = Mode.EXACT;
+        Mode mode = KernelsCommand.parseMode(this.mode);
         if (tornadoDefaults) {
+            if (mode != Mode.EXACT) throw new IllegalArgumentException("--tornado-defaults measures TornadoVM's numerics on the traced kernel: it takes no --mode fast");
             // By name only: resolving the device would start TornadoVM with EXACT's switches.
             if (!(Backends.get(Drivers.parseSpec(backend).driver()) instanceof TornadoBackends.Jit)) {
                 throw new IllegalArgumentException("--tornado-defaults measures TornadoVM's JIT: it needs --backend tornado[:N], got '" + backend + "'");
             }
             // TornadoVM reads these switches once, when its runtime starts: before anything binds.
             System.setProperty(TornadoBackends.NUMERICS_PROPERTY, "defaults");
-            mode = Mode.FAST;
         }
         PrintWriter out = spec.commandLine().getOut();
         List<Result> results = new ArrayList<>();
@@ -94,7 +100,7 @@ public final class AgreeCommand implements Callable<Integer> {
         if (json != null) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("backend", backend);
-            doc.put("numerics", tornadoDefaults ? "tornadovm-defaults" : "exact");
+            doc.put("numerics", tornadoDefaults ? "tornadovm-defaults" : mode.name().toLowerCase(java.util.Locale.ROOT));
             doc.put("seed", seed);
             doc.put("results", results);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);

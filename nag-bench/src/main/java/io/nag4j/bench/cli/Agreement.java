@@ -5,7 +5,7 @@ import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.plan.Backends;
 import io.nag4j.gpu.plan.BoundOptimizer;
 
@@ -39,7 +39,10 @@ public final class Agreement {
         public double identicalFraction() { return compared == 0 ? 1.0 : (double) (compared - differing) / compared; }
     }
 
-    /** Runs {@code rule} with its defaults for {@code steps} steps on {@code backend} (in {@code mode}) and on the reference. */
+    /**
+     * Runs {@code rule} with its defaults for {@code steps} steps on {@code backend} and on the
+     * reference, both in {@code mode} (FAST's reference is the evaluator on the fused kernel).
+     */
     public static Outcome run(String backend, Rule rule, Mode mode, int steps, int tensors, long seed) {
         return run(backend, rule, rule.defaults(), mode, steps, tensors, seed);
     }
@@ -48,7 +51,7 @@ public final class Agreement {
     public static Outcome run(String backend, Rule rule, Hyperparams base, Mode mode, int steps, int tensors, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed ^ rule.name().hashCode());
         try (ParamSet params = oddParams(rnd, tensors); ParamSet updates = params.zerosLike("");
-             BoundOptimizer ref = Backends.bind("reference", rule, base, params, null);
+             BoundOptimizer ref = Backends.bind("reference", rule, base, params, null, mode);
              BoundOptimizer dev = Backends.bind(backend, rule, base, params, null, mode)) {
             Tally tally = new Tally();
             for (int s = 1; s <= steps; s++) {

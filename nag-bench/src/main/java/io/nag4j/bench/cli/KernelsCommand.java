@@ -2,7 +2,7 @@ package io.nag4j.bench.cli;
 
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.plan.Renderers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -55,7 +55,8 @@ public final class KernelsCommand implements Callable<Integer> {
         return 0;
     }
 
-    static Mode parseMode(String text) {
+    /** {@code exact} or {@code fast}, any case; anything else is bad input naming both. */
+    public static Mode parseMode(String text) {
         return switch (text == null ? "" : text.strip().toLowerCase(Locale.ROOT)) {
             case "exact" -> Mode.EXACT;
             case "fast" -> Mode.FAST;

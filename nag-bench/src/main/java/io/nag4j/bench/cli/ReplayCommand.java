@@ -4,6 +4,7 @@ import io.nag4j.core.io.Checkpoint;
 import io.nag4j.core.io.Safetensors;
 import io.nag4j.core.io.SafetensorsException;
 import io.nag4j.core.io.SafetensorsReader;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.core.optim.OptState;
 import io.nag4j.core.optim.StepChecks;
 import io.nag4j.core.rule.Hyperparams;
@@ -68,11 +69,17 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "cpu", paramLabel = "SPEC", description = "A backend spec, as 'nag4j devices' lists them (cpu, reference, opencl[:N], cuda[:N], tornado[:N], tornado-prebuilt[:N]). Default: cpu.")
     String backend;
 
+    @Option(names = "--mode", defaultValue = "exact", paramLabel = "MODE",
+            description = {"exact (the default): the traced kernel, the reference optimizers' bits;",
+                    "fast: multiply-adds fused into fma by one IR pass, the same bits on every backend (those of '--backend reference --mode fast')."})
+    String mode;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
+        Mode m = KernelsCommand.parseMode(mode);
         Rule rule = Rules.byName(optimizer);
         if ((params == null) == (resume == null)) throw new IllegalArgumentException("give either --params FILE or --resume CKPT, not " + (params == null ? "neither" : "both"));
         checkOut();
@@ -81,7 +88,7 @@ public final class ReplayCommand implements Callable<Integer> {
         long resumedAt = ck == null ? 0 : ck.state().step();
         try (ck; ParamSet initial = ck == null ? readParams() : ck.params().copy(); SafetensorsReader trajectory = openUpdates()) {
             long steps = checkTrajectory(initial, trajectory);
-            try (BoundOptimizer bound = Backends.bind(backend, rule, hp, initial, ck == null ? null : ck.state());
+            try (BoundOptimizer bound = Backends.bind(backend, rule, hp, initial, ck == null ? null : ck.state(), m);
                  ParamSet step = initial.zerosLike("")) {
                 // Without a single element the steps change nothing but the counter, and a tiny file can claim
                 // 2^40 of them ([2^40, 0] holds no bytes): count them instead of looping.
@@ -97,7 +104,7 @@ public final class ReplayCommand implements Callable<Integer> {
                 try (ParamSet last = bound.readParams(); OptState state = bound.readState()) {
                     if (noElements) state.setStep(resumedAt + steps);
                     save(last, state, hp);
-                    spec.commandLine().getOut().println("replayed " + steps + " steps of " + rule.name() + " on "
+                    spec.commandLine().getOut().println("replayed " + steps + " steps of " + rule.name() + (m == Mode.FAST ? " (FAST)" : "") + " on "
                             + bound.where() + " over " + last.size() + " tensors (" + last.totalSize() + " elements) into " + out);
                 }
             }

@@ -49,6 +49,10 @@ public final class FuzzCommand implements Callable<Integer> {
             description = "Programs merged into one kernel per compile (1: each alone). Default: 32.")
     int batch;
 
+    @Option(names = "--mode", defaultValue = "exact", paramLabel = "MODE",
+            description = "exact (the default): the programs as drawn; fast: each after FAST's fusion pass (multiply-adds into fma).")
+    String mode;
+
     @Option(names = "--max-failures", defaultValue = "1", paramLabel = "N", description = "Stop after N failing programs. Default: 1.")
     int maxFailures;
 
@@ -62,6 +66,7 @@ public final class FuzzCommand implements Callable<Integer> {
         if (maxEqns < 1 || maxEqns > 10_000) throw new IllegalArgumentException("--max-eqns must be 1 to 10000, got " + maxEqns);
         if (batch < 1 || batch > 64) throw new IllegalArgumentException("--batch must be 1 to 64, got " + batch);
         if (maxFailures < 1) throw new IllegalArgumentException("--max-failures must be at least 1, got " + maxFailures);
+        io.nag4j.core.optim.Mode m = io.nag4j.bench.cli.KernelsCommand.parseMode(mode);
         PrintWriter out = spec.commandLine().getOut();
         try (FuzzTargets t = new FuzzTargets()) {
             List<String> skipped = new ArrayList<>();
@@ -73,10 +78,10 @@ public final class FuzzCommand implements Callable<Integer> {
                     skipped.add(name + " (" + e.getMessage() + ")");
                 }
             }
-            out.println("fuzz: " + programs + " programs from seed " + seed + " against the evaluator on "
+            out.println("fuzz: " + programs + " programs" + (m == io.nag4j.core.optim.Mode.FAST ? " (FAST: fused)" : "") + " from seed " + seed + " against the evaluator on "
                     + String.join(", ", names(t)) + (skipped.isEmpty() ? "" : "; skipped: " + String.join("; ", skipped)));
             out.flush();
-            Fuzzer fuzzer = new Fuzzer(t.targets, t.checks, maxEqns, batch, maxFailures);
+            Fuzzer fuzzer = new Fuzzer(t.targets, t.checks, maxEqns, batch, maxFailures, m);
             Fuzzer.Report r = fuzzer.run(seed, programs, elements, line -> {
                 out.println("  " + line);
                 out.flush();
@@ -95,7 +100,7 @@ public final class FuzzCommand implements Callable<Integer> {
                 out.println();
                 out.print(f.describe());
                 out.println("reproduce: ./nag4j fuzz --programs 1 --seed " + f.seed() + " --elements " + f.elements()
-                        + " --max-eqns " + maxEqns + " --targets " + f.where());
+                        + " --max-eqns " + maxEqns + (m == io.nag4j.core.optim.Mode.FAST ? " --mode fast" : "") + " --targets " + f.where());
             }
             return DISAGREE;
         }

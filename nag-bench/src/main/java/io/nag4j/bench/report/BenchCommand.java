@@ -7,7 +7,7 @@ import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
 import io.nag4j.core.tensor.ParamSet;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceInfo;
 import io.nag4j.gpu.plan.Backends;
 import io.nag4j.gpu.plan.BoundOptimizer;

@@ -99,12 +99,22 @@ public final class Fuzzer {
     private final List<Target> targets;
     private final List<Check> checks;
     private final int maxEqns, batchSize, maxFailures;
+    private final io.nag4j.core.optim.Mode mode;
 
     /**
      * @param batchSize   programs merged into one kernel (1 runs each alone)
      * @param maxFailures stop after this many failing programs
      */
     public Fuzzer(List<Target> targets, List<Check> checks, int maxEqns, int batchSize, int maxFailures) {
+        this(targets, checks, maxEqns, batchSize, maxFailures, io.nag4j.core.optim.Mode.EXACT);
+    }
+
+    /**
+     * As above, each program in {@code mode}: FAST fuzzes the fused programs ({@link io.nag4j.core.optim.Mode#kernel}),
+     * which targets run as they run any kernel, so every lowering of FMA is held against the evaluator.
+     */
+    public Fuzzer(List<Target> targets, List<Check> checks, int maxEqns, int batchSize, int maxFailures, io.nag4j.core.optim.Mode mode) {
+        this.mode = java.util.Objects.requireNonNull(mode, "mode");
         if (maxEqns < 1 || batchSize < 1 || maxFailures < 1) throw new IllegalArgumentException("maxEqns, batchSize and maxFailures must be at least 1");
         this.targets = List.copyOf(targets);
         this.checks = List.copyOf(checks);
@@ -137,7 +147,7 @@ public final class Fuzzer {
             List<float[][]> data = new ArrayList<>();
             List<float[]> scalars = new ArrayList<>();
             for (int i = 0; i < size; i++) {
-                Kernel k = RandomPrograms.program(first + i, maxEqns);
+                Kernel k = mode.kernel(RandomPrograms.program(first + i, maxEqns));
                 for (Eqn e : k.eqns()) seen.add(e.op());
                 ks.add(k);
                 data.add(RandomPrograms.inputs(k, n, first + i));

@@ -64,7 +64,7 @@ public final class Shrinker {
                 search:
                 for (Operand a : best.program().eqns().get(id).args()) {
                     Kernel bypassed = bypass(best.program(), id, a);
-                    for (Kernel k : List.of(Programs.withoutDeadCode(bypassed), without(bypassed, id))) {
+                    for (Kernel k : List.of(io.nag4j.core.ir.Kernels.withoutDeadCode(bypassed), without(bypassed, id))) {
                         Case candidate = with(best, k);
                         if (c.fails(candidate) != null) {
                             best = candidate;
@@ -74,7 +74,7 @@ public final class Shrinker {
                     }
                 }
             }
-            Case dce = with(best, Programs.withoutDeadCode(best.program()));
+            Case dce = with(best, io.nag4j.core.ir.Kernels.withoutDeadCode(best.program()));
             if (dce.program().eqns().size() < best.program().eqns().size() && c.fails(dce) != null) {
                 best = dce;
                 changed = true;

@@ -21,6 +21,7 @@ public final class KernelOptimizer implements Optimizer {
     private final Rule rule;
     private final Hyperparams hp;
     private final KernelExecutor executor;
+    private final Mode mode;
     /** Kernels by {@link Rule#structure}, traced on first use. */
     private final Kernel[] kernels;
     /**
@@ -57,18 +58,25 @@ public final class KernelOptimizer implements Optimizer {
         boolean sameInputs(OptState s, ParamSet p, ParamSet u) { return state == s && params == p && updates == u; }
     }
 
+    /** Runs {@code rule}'s EXACT kernels on {@code executor}. */
     public KernelOptimizer(Rule rule, Hyperparams hp, KernelExecutor executor) {
+        this(rule, hp, executor, Mode.EXACT);
+    }
+
+    /** Runs {@code rule}'s kernels in {@code mode} ({@link Mode#kernel}: FAST's are fused) on {@code executor}. */
+    public KernelOptimizer(Rule rule, Hyperparams hp, KernelExecutor executor, Mode mode) {
         this.rule = rule;
         StepChecks.checkHyperparams(rule, hp);
         this.hp = hp;
         this.executor = executor;
+        this.mode = java.util.Objects.requireNonNull(mode, "mode");
         this.kernels = new Kernel[1 << rule.flags().size()];
         kernelFor(rule.structure(hp), hp);
     }
 
     public Rule rule() { return rule; }
 
-    /** The kernel for this optimizer's own hyperparameters. */
+    /** The kernel (in this optimizer's mode) for its own hyperparameters. */
     public Kernel kernel() { return kernelFor(rule.structure(hp), hp); }
 
     /** The kernel for {@code hp}'s flags. */
@@ -79,11 +87,14 @@ public final class KernelOptimizer implements Optimizer {
 
     private Kernel kernelFor(int structure, Hyperparams hp) {
         Kernel k = kernels[structure];
-        if (k == null) kernels[structure] = k = rule.kernel(hp); // a race traces twice, harmlessly: same kernel
+        if (k == null) kernels[structure] = k = mode.kernel(rule.kernel(hp)); // a race traces twice, harmlessly: same kernel
         return k;
     }
 
     public KernelExecutor executor() { return executor; }
+
+    /** EXACT or FAST. */
+    public Mode mode() { return mode; }
 
     @Override public String name() { return rule.name(); }
 

@@ -3,7 +3,7 @@ package io.nag4j.core.example;
 import io.nag4j.core.cpu.CpuBackend;
 import io.nag4j.core.golden.Bits;
 import io.nag4j.core.golden.Golden;
-import io.nag4j.core.ir.EvaluatorExecutor;
+import io.nag4j.core.optim.EvaluatorExecutor;
 import io.nag4j.core.optim.KernelExecutor;
 import io.nag4j.core.optim.KernelOptimizer;
 import io.nag4j.core.optim.OptState;

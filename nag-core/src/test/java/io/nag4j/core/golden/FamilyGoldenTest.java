@@ -1,7 +1,7 @@
 package io.nag4j.core.golden;
 
 import io.nag4j.core.cpu.CpuBackend;
-import io.nag4j.core.ir.EvaluatorExecutor;
+import io.nag4j.core.optim.EvaluatorExecutor;
 import io.nag4j.core.optim.KernelOptimizer;
 import io.nag4j.core.reference.ReferenceOptimizer;
 import io.nag4j.core.rule.Rule;

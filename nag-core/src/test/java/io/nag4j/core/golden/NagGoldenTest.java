@@ -1,6 +1,6 @@
 package io.nag4j.core.golden;
 
-import io.nag4j.core.ir.EvaluatorExecutor;
+import io.nag4j.core.optim.EvaluatorExecutor;
 import io.nag4j.core.optim.KernelOptimizer;
 import io.nag4j.core.optim.OptState;
 import io.nag4j.core.optim.Optimizer;

@@ -1,6 +1,7 @@
 package io.nag4j.core.ir;
 
 import io.nag4j.core.golden.Bits;
+import io.nag4j.core.optim.EvaluatorExecutor;
 import io.nag4j.core.optim.KernelExecutor;
 import io.nag4j.core.tensor.Tensor;
 

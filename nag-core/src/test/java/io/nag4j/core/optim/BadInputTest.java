@@ -1,7 +1,7 @@
 package io.nag4j.core.optim;
 
 import io.nag4j.core.cpu.CpuBackend;
-import io.nag4j.core.ir.EvaluatorExecutor;
+import io.nag4j.core.optim.EvaluatorExecutor;
 import io.nag4j.core.reference.NagReference;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Nag;

@@ -2,7 +2,7 @@ package io.nag4j.core.rule;
 
 import io.nag4j.core.cpu.CpuBackend;
 import io.nag4j.core.golden.Bits;
-import io.nag4j.core.ir.EvaluatorExecutor;
+import io.nag4j.core.optim.EvaluatorExecutor;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.ir.Operand;
 import io.nag4j.core.optim.KernelExecutor;

@@ -1,7 +1,7 @@
 package io.nag4j.gpu.device;
 
 import io.nag4j.core.ir.Kernel;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 
 /** A kernel compiled for one device, owned by its {@link DeviceContext}. */
 public interface CompiledKernel {

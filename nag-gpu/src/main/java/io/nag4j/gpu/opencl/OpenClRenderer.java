@@ -4,7 +4,7 @@ import io.nag4j.core.ir.Eqn;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.ir.Op;
 import io.nag4j.core.ir.Operand;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 
 import java.util.HashMap;
 import java.util.HashSet;
@@ -21,21 +21,20 @@ import java.util.Set;
  * computed into a local before any is stored, since an output may read an input that another
  * output overwrites.
  *
- * <p>EXACT mode: {@code #pragma OPENCL FP_CONTRACT OFF}, constants as exact bit patterns, no
+ * <p>Both modes: {@code #pragma OPENCL FP_CONTRACT OFF}, constants as exact bit patterns, no
  * {@code native_}/{@code half_} functions, MIN/MAX lowered to a helper with Java's semantics
  * (OpenCL {@code fmin}/{@code fmax} drop NaN and leave the sign of zero open), and build options
  * {@link #buildOptions(Mode)} that ask for correctly rounded divide and sqrt. Each equation is
  * its own statement, so even a compiler that contracts only within an expression has nothing to
  * fuse; the pragma keeps it so for compilers that would fuse across statements.
  *
- * <p>FAST mode fuses explicitly: an ADD or SUB whose operand is a MUL used nowhere else becomes one
- * {@code fma} (one rounding instead of two), and it builds with {@code FP_CONTRACT ON} and
- * {@code -cl-mad-enable}; divide and sqrt stay correctly rounded.
- * docs/numerics.md states its error bound.
+ * <p>FAST mode is not this renderer's business: it renders {@link Mode#kernel} (the IR after
+ * {@link io.nag4j.core.ir.Fusion}) exactly as EXACT renders the traced kernel, the IR's FMA
+ * lowered to OpenCL's correctly rounded {@code fma()}.
  */
 public final class OpenClRenderer {
     /** Part of the program cache key: bump when the generated text changes meaning. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2; // 2: FAST is the fused IR, rendered as EXACT
 
     private static final String PRELUDE = """
             // Java's Math.min/max: NaN if either is NaN; -0 below +0. (fmin/fmax differ on both.)
@@ -53,14 +52,9 @@ public final class OpenClRenderer {
 
     private OpenClRenderer() {}
 
-    /** Build options for {@code clBuildProgram} in {@code mode}. EXACT never passes mad/fast/ftz flags. */
+    /** Build options for {@code clBuildProgram}, the same in both modes: correctly rounded divide and sqrt, never mad/fast/ftz flags. */
     public static String buildOptions(Mode mode) {
-        return switch (mode) {
-            case EXACT -> "-cl-fp32-correctly-rounded-divide-sqrt";
-            // Divide and sqrt stay correctly rounded: these kernels are memory-bound, so approximate
-            // division buys no speed, and keeping it IEEE leaves contraction as FAST's only difference.
-            case FAST -> "-cl-mad-enable -cl-fp32-correctly-rounded-divide-sqrt";
-        };
+        return "-cl-fp32-correctly-rounded-divide-sqrt";
     }
 
     /** The OpenCL C function name for {@code k}: {@code nag4j_} and the rule name made a C identifier. */
@@ -70,8 +64,9 @@ public final class OpenClRenderer {
         return sb.toString();
     }
 
-    /** The complete program text for {@code k}. */
-    public static String render(Kernel k, Mode mode) {
+    /** The complete program text for {@code traced} in {@code mode}. */
+    public static String render(Kernel traced, Mode mode) {
+        Kernel k = mode.kernel(traced);
         StringBuilder sb = new StringBuilder(header(k, mode));
         Set<Integer> written = written(k);
         sb.append("__kernel void ").append(kernelName(k)).append("(const ulong n");
@@ -85,18 +80,18 @@ public final class OpenClRenderer {
         sb.append(") {\n");
         sb.append("    const size_t i = get_global_id(0);\n");
         sb.append("    if (i >= n) return;\n");
-        sb.append(body(k, mode));
+        sb.append(body(k));
         sb.append("}\n");
         return sb.toString();
     }
 
     /**
-     * What comes before the kernel function: the contraction pragma of {@code mode}, a comment
+     * What comes before the kernel function: the pragma that turns contraction off, a comment
      * naming the kernel and renderer, and the helpers the body calls. Another calling convention
      * (TornadoVM's, for its prebuilt tasks) writes its own entry around {@link #body}.
      */
     public static String header(Kernel k, Mode mode) {
-        return (mode == Mode.EXACT ? "#pragma OPENCL FP_CONTRACT OFF\n" : "#pragma OPENCL FP_CONTRACT ON\n")
+        return "#pragma OPENCL FP_CONTRACT OFF\n"
                 + "// nag4j " + comment(k.name()) + ", mode " + mode + ", IR sha256 " + k.hash().substring(0, 16)
                 + ", renderer v" + VERSION + "\n" + PRELUDE;
     }
@@ -113,19 +108,13 @@ public final class OpenClRenderer {
      * {@code __global float*} per input) and {@code s<j>} (a {@code float} per scalar) in scope,
      * it loads every input, computes, and stores every output.
      */
-    public static String body(Kernel k, Mode mode) {
+    public static String body(Kernel k) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < k.inputs().size(); i++) {
             sb.append("    const float x").append(i).append(" = in").append(i).append("[i];\n");
         }
-        Map<Integer, String> fused = mode == Mode.FAST ? fuseMulAdds(k) : Map.of();
-        Set<Integer> absorbed = new HashSet<>();
-        for (String f : fused.values()) absorbed.add(Integer.parseInt(f.substring(0, f.indexOf(':'))));
         for (Eqn e : k.eqns()) {
-            if (absorbed.contains(e.id())) continue;
-            String f = fused.get(e.id());
-            String text = f != null ? f.substring(f.indexOf(':') + 1) : expr(e.op(), e.args());
-            sb.append("    const float v").append(e.id()).append(" = ").append(text).append(";\n");
+            sb.append("    const float v").append(e.id()).append(" = ").append(expr(e.op(), e.args())).append(";\n");
         }
         List<Kernel.Output> outs = k.outputs();
         for (int j = 0; j < outs.size(); j++) {
@@ -135,38 +124,6 @@ public final class OpenClRenderer {
             sb.append("    in").append(outs.get(j).input()).append("[i] = o").append(j).append(";\n");
         }
         return sb.toString();
-    }
-
-    /**
-     * FAST only: for each ADD/SUB that can absorb a single-use MUL operand, its equation id mapped
-     * to {@code "<absorbed mul id>:<fma text>"}. {@code a - x*y} is {@code fma(-x, y, a)} and
-     * {@code x*y - b} is {@code fma(x, y, -b)}: negation is exact, so each is one rounding of the
-     * exact value.
-     */
-    static Map<Integer, String> fuseMulAdds(Kernel k) {
-        int[] uses = new int[k.eqns().size()];
-        for (Eqn e : k.eqns()) for (Operand a : e.args()) if (a instanceof Operand.Var v) uses[v.id()]++;
-        for (Kernel.Output o : k.outputs()) if (o.value() instanceof Operand.Var v) uses[v.id()]++;
-        Map<Integer, String> out = new HashMap<>();
-        Set<Integer> taken = new HashSet<>();
-        for (Eqn e : k.eqns()) {
-            if (e.op() != Op.ADD && e.op() != Op.SUB) continue;
-            for (int side = 1; side >= 0; side--) { // prefer the right operand: a - x*y is the common shape
-                if (!(e.args().get(side) instanceof Operand.Var v)) continue;
-                Eqn m = k.eqns().get(v.id());
-                if (m.op() != Op.MUL || uses[v.id()] != 1 || taken.contains(v.id())) continue;
-                String x = operand(m.args().get(0)), y = operand(m.args().get(1));
-                String other = operand(e.args().get(1 - side));
-                String text;
-                if (e.op() == Op.ADD) text = "fma(" + x + ", " + y + ", " + other + ")";
-                else if (side == 1) text = "fma(-" + x + ", " + y + ", " + other + ")";
-                else text = "fma(" + x + ", " + y + ", -" + other + ")";
-                out.put(e.id(), v.id() + ":" + text);
-                taken.add(v.id());
-                break;
-            }
-        }
-        return out;
     }
 
     /** One op as C text; the switch is exhaustive, so a new {@link Op} fails to compile here. */

@@ -1,7 +1,7 @@
 package io.nag4j.gpu.opencl;
 
 import io.nag4j.core.ir.Kernel;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

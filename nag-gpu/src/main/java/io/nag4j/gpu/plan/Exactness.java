@@ -3,7 +3,7 @@ package io.nag4j.gpu.plan;
 import io.nag4j.core.ir.Eqn;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.ir.Op;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceInfo;
 
 import java.util.ArrayList;
@@ -72,17 +72,19 @@ public record Exactness(String device, String deviceLacks, Map<Op, String> inexa
     }
 
     /**
-     * Refuses to run {@code kernel} in EXACT mode where its bits cannot be promised; FAST makes no
-     * bit promise and always passes. No fallback, ever: the caller fails.
+     * Refuses to run {@code traced} in {@code mode} where its bits cannot be promised: both modes
+     * promise the evaluator's bits on {@link Mode#kernel} (FAST's being the fused kernel, whose
+     * FMAs a device must round once). No fallback, ever: the caller fails.
      *
      * @param task where it was asked, for the message ({@code graph.task} or a backend name)
-     * @throws NotBitExactException naming the rule, the device and every reason
+     * @throws NotBitExactException naming the rule, the mode, the device and every reason
      */
-    public void require(Kernel kernel, Mode mode, String task) {
-        if (mode != Mode.EXACT) return;
+    public void require(Kernel traced, Mode mode, String task) {
+        Kernel kernel = mode.kernel(traced);
         List<String> why = reasons(kernel);
         if (why.isEmpty()) return;
-        throw new NotBitExactException(task, device, task + ": EXACT mode cannot give rule '" + kernel.name() + "' its bits on " + device
-                + ": " + String.join("; ", why) + "; no fallback: choose another device or FAST mode");
+        throw new NotBitExactException(task, device, task + ": " + mode + " mode cannot give rule '" + kernel.name() + "' its bits on " + device
+                + ": " + String.join("; ", why) + (kernel != traced && !why.equals(reasons(traced)) ? " (FAST fuses multiply-adds into fma)" : "")
+                + "; no fallback: choose another device");
     }
 }

@@ -1,13 +1,14 @@
 package io.nag4j.gpu.plan;
 
 import io.nag4j.core.cpu.CpuBackend;
+import io.nag4j.core.optim.EvaluatorExecutor;
 import io.nag4j.core.optim.KernelOptimizer;
 import io.nag4j.core.optim.OptState;
 import io.nag4j.core.reference.ReferenceOptimizer;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceInfo;
 
 import java.util.List;
@@ -25,11 +26,15 @@ public final class HostBackends {
 
         @Override
         public BoundOptimizer bind(int device, Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
-            return new HostBoundOptimizer(rule, new KernelOptimizer(rule, hp, CpuBackend.shared()), "cpu", params, state);
+            return new HostBoundOptimizer(rule, new KernelOptimizer(rule, hp, CpuBackend.shared(), mode), "cpu", params, state);
         }
     }
 
-    /** {@code reference}: the hand-written oracle of a built-in rule, one thread. */
+    /**
+     * {@code reference}: in EXACT mode the hand-written oracle of a built-in rule, one thread; in
+     * FAST mode (which no hand-written code could mirror) the reference {@link EvaluatorExecutor}
+     * running the fused kernel, element by element: the bits every backend's FAST must give.
+     */
     public static final class Reference implements Backend {
         @Override public String name() { return "reference"; }
         @Override public boolean hasDevices() { return false; }
@@ -38,6 +43,7 @@ public final class HostBackends {
 
         @Override
         public BoundOptimizer bind(int device, Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
+            if (mode == Mode.FAST) return new HostBoundOptimizer(rule, new KernelOptimizer(rule, hp, EvaluatorExecutor.INSTANCE, Mode.FAST), "reference", params, state);
             return new HostBoundOptimizer(rule, ReferenceOptimizer.forRule(rule.name(), hp), "reference", params, state);
         }
     }

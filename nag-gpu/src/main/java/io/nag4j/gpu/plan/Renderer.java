@@ -1,7 +1,7 @@
 package io.nag4j.gpu.plan;
 
 import io.nag4j.core.ir.Kernel;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 
 /**
  * A code generator: the plug-in point for a target language. A renderer is a pure function from

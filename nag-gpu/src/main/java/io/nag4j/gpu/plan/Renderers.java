@@ -1,7 +1,7 @@
 package io.nag4j.gpu.plan;
 
 import io.nag4j.core.ir.Kernel;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,15 +63,15 @@ public final class Renderers {
         return target.strip().toLowerCase(Locale.ROOT);
     }
 
-    /** {@code ir}: the kernel's own printout. */
+    /** {@code ir}: the kernel's own printout; in FAST mode after the fusion pass ({@link Mode#kernel}). */
     public static final class Ir implements Renderer {
         @Override public String target() { return "ir"; }
-        @Override public String render(Kernel kernel, Mode mode) { return kernel.print(); }
+        @Override public String render(Kernel kernel, Mode mode) { return mode.kernel(kernel).print(); }
     }
 
     /** {@code java}: the loop the CPU backend generates, as JVM bytecode described in Java. */
     public static final class Java implements Renderer {
         @Override public String target() { return "java"; }
-        @Override public String render(Kernel kernel, Mode mode) { return io.nag4j.core.cpu.CpuBackend.describe(kernel); }
+        @Override public String render(Kernel kernel, Mode mode) { return io.nag4j.core.cpu.CpuBackend.describe(mode.kernel(kernel)); }
     }
 }

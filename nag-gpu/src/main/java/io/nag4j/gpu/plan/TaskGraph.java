@@ -1,7 +1,7 @@
 package io.nag4j.gpu.plan;
 
 import io.nag4j.core.ir.Kernel;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;

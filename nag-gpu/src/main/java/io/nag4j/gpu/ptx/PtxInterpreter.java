@@ -1,6 +1,6 @@
 package io.nag4j.gpu.ptx;
 
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -4,7 +4,7 @@ import io.nag4j.core.ir.Eqn;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.ir.Op;
 import io.nag4j.core.ir.Operand;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,12 +24,11 @@ import java.util.Map;
  * <p>Entry parameters follow the kernel ABI: {@code .param .u64 n}, one {@code .param .u64}
  * global pointer per input (param, update, slots), one {@code .param .f32} per scalar.
  *
- * <p>EXACT mode writes every f32 add, sub and mul with {@code .rn} (ptxas never fuses those),
+ * <p>Every f32 add, sub and mul is written with {@code .rn} (ptxas never fuses those),
  * {@code div.rn}, {@code sqrt.rn}, {@code fma.rn} only for the IR's FMA, no {@code .ftz} and no
- * {@code .approx}. FAST mode drops {@code .rn} from add/sub/mul (ptxas may contract a*b+c into
- * one fma); divide and sqrt stay {@code .rn} (the kernels are memory-bound, so approximate division
- * buys nothing), so contraction is FAST's only difference; everything else is as EXACT.
- * See docs/numerics.md, section PTX.
+ * {@code .approx}, in both modes: FAST renders {@link Mode#kernel} (the IR after
+ * {@link io.nag4j.core.ir.Fusion}) the same way, so its FMAs are the IR's and nothing is left to
+ * ptxas. See docs/numerics.md, section PTX.
  */
 public final class PtxRenderer {
     /** Threads per block the drivers launch with; the kernel itself works with any block size. */
@@ -48,7 +47,7 @@ public final class PtxRenderer {
 
     /** The PTX module (NUL-free text) holding one entry, {@link #entryName}. */
     public static String render(Kernel kernel, Mode mode) {
-        return new Emitter(kernel, mode).emit();
+        return new Emitter(mode.kernel(kernel), mode).emit();
     }
 
     /** Fresh register names, counted per kind so each is declared once at the top. */
@@ -230,8 +229,7 @@ public final class PtxRenderer {
             String b = args.size() > 1 ? reg(args.get(1)) : null;
             String c = args.size() > 2 ? reg(args.get(2)) : null;
             String d = varReg[e.id()];
-            boolean exact = mode == Mode.EXACT;
-            String rn = exact ? ".rn" : "";
+            String rn = ".rn"; // in both modes: FAST's fusion is in the IR, never ptxas's
             switch (e.op()) {
                 case ADD -> line("add" + rn + ".f32 " + d + ", " + a + ", " + b + ";");
                 case SUB -> line("sub" + rn + ".f32 " + d + ", " + a + ", " + b + ";");

@@ -3,7 +3,7 @@ package io.nag4j.gpu.device;
 import io.nag4j.core.ir.Evaluator;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.rule.Rules;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -3,7 +3,7 @@ package io.nag4j.gpu.opencl;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.rule.Nag;
 import io.nag4j.core.rule.Sgd;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.CompiledKernel;
 import io.nag4j.gpu.device.DeviceBuffer;
 import io.nag4j.gpu.device.DeviceContext;
@@ -96,13 +96,13 @@ class OpenClDriverTest {
 
             // A kernel's program that fails to build: the error holds the build log and the generated source, numbered.
             io.nag4j.core.ir.Kernel sgd = io.nag4j.core.rule.Rules.byName("sgd").kernel();
-            String source = OpenClRenderer.render(sgd, io.nag4j.gpu.Mode.EXACT);
+            String source = OpenClRenderer.render(sgd, io.nag4j.core.optim.Mode.EXACT);
             String broken = source.replace("#pragma OPENCL FP_CONTRACT OFF\n", "#pragma OPENCL FP_CONTRACT OFF\nfloat broken_here = undefined_thing;\n");
-            var b = assertThrows(OpenClException.class, () -> ctx.compileSource(sgd, io.nag4j.gpu.Mode.EXACT, broken));
+            var b = assertThrows(OpenClException.class, () -> ctx.compileSource(sgd, io.nag4j.core.optim.Mode.EXACT, broken));
             assertEquals("CL_BUILD_PROGRAM_FAILURE", b.codeName());
             assertTrue(b.getMessage().contains("undefined_thing") && b.getMessage().contains("--- generated OpenCL C of kernel 'sgd' ---")
                     && b.getMessage().contains("   2  float broken_here = undefined_thing;"), b.getMessage());
-            assertTrue(ctx.compile(sgd, io.nag4j.gpu.Mode.EXACT).source().equals(source), "the context still compiles the real source");
+            assertTrue(ctx.compile(sgd, io.nag4j.core.optim.Mode.EXACT).source().equals(source), "the context still compiles the real source");
         }
     }
 

@@ -3,7 +3,7 @@ package io.nag4j.gpu.opencl;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.CompiledKernel;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

@@ -1,6 +1,6 @@
 package io.nag4j.gpu.opencl;
 
-import io.nag4j.core.ir.EvaluatorExecutor;
+import io.nag4j.core.optim.EvaluatorExecutor;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.optim.KernelOptimizer;
 import io.nag4j.core.optim.OptState;
@@ -11,7 +11,7 @@ import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.CompiledKernel;
 import io.nag4j.gpu.device.DeviceBuffer;
 import io.nag4j.gpu.device.DeviceContext;

@@ -7,7 +7,7 @@ import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Nag;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.CompiledKernel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -4,7 +4,7 @@ import io.nag4j.core.fuzz.RandomPrograms;
 import io.nag4j.core.ir.Eqn;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.ir.Op;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.CompiledKernel;
 import org.junit.jupiter.api.Test;
 

@@ -35,6 +35,16 @@ public abstract class BoundOptimizerParityTest {
     /** Binds in EXACT mode on the backend under test. */
     protected abstract BoundOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, OptState state);
 
+    /**
+     * Binds in {@code mode}. A backend under test that runs FAST overrides this; by default FAST
+     * is skipped (the TornadoVM JIT, which cannot give FAST's fused kernels their bits, refuses it).
+     */
+    protected BoundOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, OptState state, io.nag4j.core.optim.Mode mode) {
+        if (mode == io.nag4j.core.optim.Mode.EXACT) return bind(rule, hp, params, state);
+        org.junit.jupiter.api.Assumptions.abort("this backend's suite does not run FAST mode");
+        return null;
+    }
+
     /** Launches the backend made so far, where it counts them (nag4j's runtime does), to check one launch per step. */
     protected OptionalLong launches(BoundOptimizer opt) { return OptionalLong.empty(); }
 
@@ -143,6 +153,39 @@ public abstract class BoundOptimizerParityTest {
                         if (s % 50 == 0 || s == 1 || s == 2 || s == steps) assertSameState(what + " step " + s, dev, refParams, refState);
                     }
                     assertLaunches(steps, dev, what + ": one launch per step for the whole ParamSet");
+                }
+            }
+        }
+    }
+
+    /**
+     * FAST mode gives the fused kernels' bits: every configuration of every rule, bound FAST here
+     * and on {@code reference} (the evaluator running {@code Mode.FAST.kernel}), bit for bit
+     * (NaN by class) over steps with a learning-rate schedule, on 100+ odd tensors with specials.
+     */
+    @Test
+    protected void fastModeGivesTheFusedKernelsBitsForEveryConfiguration() {
+        for (Rule rule : Rules.all()) {
+            for (var config : Rules.configurations(rule).entrySet()) {
+                int steps = Math.max(3, ruleSteps() / 10);
+                String what = rule.name() + " (" + config.getKey() + ") FAST";
+                Random rnd = new Random(20261203L + rule.name().hashCode() + config.getKey().hashCode());
+                Hyperparams base = config.getValue();
+                try (ParamSet params = oddParams(rnd, ""); ParamSet updates = params.zerosLike("");
+                     BoundOptimizer ref = Backends.bind("reference", rule, base, params, null, io.nag4j.core.optim.Mode.FAST);
+                     BoundOptimizer dev = bind(rule, base, params, null, io.nag4j.core.optim.Mode.FAST)) {
+                    for (int s = 1; s <= steps; s++) {
+                        for (Tensor u : updates) for (long e = 0; e < u.size(); e++) u.set(e, value(rnd));
+                        String lr = base.names().get(0);
+                        Hyperparams hp = base.with(lr, (float) (base.get(lr) * (1 + 0.5 * Math.sin(s))));
+                        ref.step(updates, hp);
+                        dev.step(updates, hp);
+                        if (s == 1 || s == steps) {
+                            try (ParamSet rp = ref.readParams(); OptState rs = ref.readState()) {
+                                assertSameState(what + " step " + s, dev, rp, rs);
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -7,7 +7,7 @@ import io.nag4j.core.rule.Nag;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceBuffer;
 import io.nag4j.gpu.device.Driver;
 import org.junit.jupiter.api.Test;
@@ -32,6 +32,11 @@ public abstract class DeviceOptimizerParityTest extends BoundOptimizerParityTest
     @Override
     protected DeviceOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, OptState state) {
         return DeviceOptimizer.bind(rule, hp, params, driver(), deviceIndex(), Mode.EXACT, state);
+    }
+
+    @Override
+    protected DeviceOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
+        return DeviceOptimizer.bind(rule, hp, params, driver(), deviceIndex(), mode, state);
     }
 
     @Override

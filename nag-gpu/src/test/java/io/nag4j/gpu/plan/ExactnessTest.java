@@ -3,7 +3,7 @@ package io.nag4j.gpu.plan;
 import io.nag4j.core.ir.Op;
 import io.nag4j.core.rule.Adam;
 import io.nag4j.core.rule.Nag;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceInfo;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +26,9 @@ class ExactnessTest {
         assertEquals("opencl:3 (Dev)", x.device());
         assertEquals("nag.step", x.task());
         assertEquals("no (the device flushes fp32 denormals to zero)", e.summary());
-        e.require(Nag.INSTANCE.kernel(), Mode.FAST, "nag.step"); // FAST makes no bit promise
+        // FAST promises bits too (the fused kernel's): refused alike.
+        var fast = assertThrows(NotBitExactException.class, () -> e.require(Nag.INSTANCE.kernel(), Mode.FAST, "nag.step"));
+        assertTrue(fast.getMessage().startsWith("nag.step: FAST mode cannot give rule 'nag' its bits on opencl:3 (Dev)"), fast.getMessage());
     }
 
     @Test

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.rule.Nag;
 import io.nag4j.core.rule.Sgd;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -250,8 +250,9 @@ class ExecutionPlanTest {
                 assertThrows(TaskFailedException.class, plan::execute, "and it stays refused");
             }
             try (ExecutionPlan plan = new ExecutionPlan(sgdGraph(p, u, Mode.FAST)).withDevice(flushing, 0)) {
-                plan.execute();
-                assertEquals(1, flushing.launches, "FAST mode may run on a device that is not bit-exact");
+                // FAST promises the fused kernel's bits: refused alike.
+                assertThrows(TaskFailedException.class, plan::execute);
+                assertEquals(0, flushing.launches, "FAST mode does not run on a device that is not bit-exact either");
             }
             FakeDriver broken = FakeDriver.exact().failCompiles("error: expected ';'");
             try (ExecutionPlan plan = new ExecutionPlan(sgdGraph(p, u, Mode.EXACT)).withDevice(broken, 0)) {

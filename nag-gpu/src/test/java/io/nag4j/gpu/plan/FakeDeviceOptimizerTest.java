@@ -3,7 +3,7 @@ package io.nag4j.gpu.plan;
 import io.nag4j.core.rule.Nag;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.Driver;
 import org.junit.jupiter.api.Test;
 

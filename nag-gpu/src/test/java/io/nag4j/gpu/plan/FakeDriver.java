@@ -2,7 +2,7 @@ package io.nag4j.gpu.plan;
 
 import io.nag4j.core.ir.Evaluator;
 import io.nag4j.core.ir.Kernel;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceBuffer;
 import io.nag4j.gpu.device.DeviceContext;
 import io.nag4j.gpu.device.DeviceContextBase;
@@ -141,7 +141,8 @@ public final class FakeDriver implements Driver {
         protected Compiled<Kernel> compileProgram(Kernel kernel, Mode mode) {
             compiles++;
             if (compileFailure != null) throw new IllegalStateException("build failed: " + compileFailure);
-            return compiled(kernel, mode, kernel.print(), 1, false, "", kernel);
+            Kernel run = mode.kernel(kernel); // FAST runs the fused kernel, as every renderer does
+            return compiled(kernel, mode, run.print(), 1, false, "", run);
         }
 
         @Override

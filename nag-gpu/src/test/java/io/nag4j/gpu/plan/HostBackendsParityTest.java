@@ -14,6 +14,11 @@ class HostBackendsParityTest {
         protected BoundOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, OptState state) {
             return Backends.bind("cpu", rule, hp, params, state);
         }
+
+        @Override
+        protected BoundOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, OptState state, io.nag4j.core.optim.Mode mode) {
+            return Backends.bind("cpu", rule, hp, params, state, mode);
+        }
     }
 
     @Nested
@@ -21,6 +26,11 @@ class HostBackendsParityTest {
         @Override
         protected BoundOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, OptState state) {
             return Backends.bind("reference", rule, hp, params, state);
+        }
+
+        @Override
+        protected BoundOptimizer bind(Rule rule, Hyperparams hp, ParamSet params, OptState state, io.nag4j.core.optim.Mode mode) {
+            return Backends.bind("reference", rule, hp, params, state, mode);
         }
     }
 }

@@ -4,7 +4,7 @@ import io.nag4j.core.rule.Rules;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.plan.DeviceOptimizer;
 import org.junit.jupiter.api.Test;
 

@@ -3,7 +3,7 @@ package io.nag4j.gpu.ptx;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.optim.KernelExecutor;
 import io.nag4j.core.tensor.Tensor;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.CompiledKernel;
 import io.nag4j.gpu.device.DeviceBuffer;
 import io.nag4j.gpu.device.DeviceInfo;

@@ -7,7 +7,7 @@ import io.nag4j.core.ir.Operand;
 import io.nag4j.core.fuzz.RandomPrograms;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.opencl.OpenClTestSupport;
 import org.junit.jupiter.api.Test;
 

@@ -1,7 +1,7 @@
 package io.nag4j.gpu.ptx;
 
 import io.nag4j.core.ir.Kernel;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 

@@ -1,7 +1,7 @@
 package io.nag4j.tornado.vm;
 
 import io.nag4j.core.ir.Kernel;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceUnavailableException;
 import io.nag4j.tornado.TornadoKernelRenderer;
 import uk.ac.manchester.tornado.api.KernelContext;

@@ -5,7 +5,7 @@ import io.nag4j.core.optim.OptState;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
-import io.nag4j.gpu.Mode;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceInfo;
 import io.nag4j.gpu.device.DeviceUnavailableException;
 import io.nag4j.gpu.plan.Backends;
@@ -154,6 +154,11 @@ public final class TornadoVm implements TornadoBridge {
         }
     }
 
+    /** Whether this JVM was started to measure TornadoVM's own numerics ({@code nag4j agree --tornado-defaults}). */
+    static boolean defaultNumerics() {
+        return "defaults".equalsIgnoreCase(System.getProperty(NUMERICS));
+    }
+
     @Override
     public BoundOptimizer bind(int device, boolean prebuilt, Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
         String backend = prebuilt ? "tornado-prebuilt" : "tornado";
@@ -166,7 +171,7 @@ public final class TornadoVm implements TornadoBridge {
             throw new DeviceUnavailableException(backend + ":" + device + " is a TornadoVM " + d.type() + " device; tornado-prebuilt hands "
                     + "TornadoVM nag4j's OpenCL C only (use --backend tornado, or nag4j's own cuda backend)");
         }
-        if (!prebuilt && mode == Mode.FAST && "defaults".equalsIgnoreCase(System.getProperty(NUMERICS)) && jvmNotExact().isEmpty()) {
+        if (!prebuilt && defaultNumerics() && jvmNotExact().isEmpty()) {
             // Asked for TornadoVM's defaults after its runtime had already read EXACT's switches: measuring now would mislead.
             throw new DeviceUnavailableException(NUMERICS + "=defaults came after TornadoVM started in this JVM with EXACT's switches "
                     + "(its FMA pass off); TornadoVM reads them once: set it before anything uses TornadoVM, or start a new JVM");

@@ -1,6 +1,7 @@
-package io.nag4j.core.ir;
+package io.nag4j.core.optim;
 
-import io.nag4j.core.optim.KernelExecutor;
+import io.nag4j.core.ir.Evaluator;
+import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.tensor.Tensor;
 
 import java.util.List;
