@@ -8,7 +8,7 @@ import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceInfo;
 import io.nag4j.gpu.device.DeviceUnavailableException;
 import io.nag4j.gpu.plan.Backend;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.gpu.plan.Exactness;
 
 import java.util.List;

@@ -6,7 +6,7 @@ import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceInfo;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.gpu.plan.Exactness;
 
 import java.util.List;

@@ -6,7 +6,7 @@ import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.plan.Backends;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.gpu.plan.BoundOptimizerParityTest;
 
 /** The parity suite on {@code tornado-prebuilt}: nag4j's OpenCL C as a TornadoVM prebuilt task, in a real TornadoVM task graph, bit for bit. */

@@ -13,7 +13,7 @@ import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
 import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.plan.Backends;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.gpu.plan.NotBitExactException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

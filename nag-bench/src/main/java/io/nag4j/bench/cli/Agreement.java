@@ -7,7 +7,7 @@ import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
 import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.plan.Backends;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -13,7 +13,7 @@ import io.nag4j.core.rule.Rules;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
 import io.nag4j.gpu.plan.Backends;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

@@ -11,7 +11,7 @@ import io.nag4j.gpu.device.CompiledKernel;
 import io.nag4j.gpu.device.DeviceBuffer;
 import io.nag4j.gpu.device.DeviceContext;
 import io.nag4j.gpu.opencl.OpenCl;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.gpu.plan.Backends;
 import io.nag4j.gpu.plan.DeviceOptimizer;
 import io.nag4j.gpu.plan.Drivers;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.gpu.plan.Backends;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;

@@ -10,8 +10,9 @@ import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceInfo;
 import io.nag4j.gpu.plan.Backends;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.gpu.plan.Drivers;
+import io.nag4j.gpu.plan.NotBitExactException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -100,7 +101,7 @@ public final class BenchCommand implements Callable<Integer> {
         int configCount = rules.stream().mapToInt(r -> Rules.configurations(r).size()).sum();
         long nonReference = specs.stream().filter(s -> !s.equals("reference")).count();
         int total = (int) (nonReference * configCount + (long) specs.size() * rules.size() * (workloads.size() + 1)
-                + nonReference * (configCount - rules.size()));
+                + nonReference * (configCount - rules.size()) + nonReference * rules.size() * (workloads.size() + 1));
         Progress progress = new Progress(total);
 
         // What each configuration streams: its flags' kernel.
@@ -125,6 +126,15 @@ public final class BenchCommand implements Callable<Integer> {
                     agreed.put(s + "/" + rule.name() + "/" + c.getKey(), o);
                     report.agreement.add(new Report.AgreementRecord(s, o.where(), rule.name(), c.getKey(), o.steps(), o.elements(), o.compared(),
                             o.differing(), o.identicalFraction(), o.maxUlp(), o.first()));
+                }
+                // FAST promises bits too: the fused kernel's, as the reference evaluator computes them.
+                progress.next("agreement " + s + " " + rule.name() + " FAST");
+                try {
+                    Agreement.Outcome f = Agreement.run(s, rule, rule.defaults(), Mode.FAST, agreeSteps, agreeTensors, seed);
+                    report.agreement.add(new Report.AgreementRecord(s, f.where(), rule.name(), Report.FAST, f.steps(), f.elements(), f.compared(),
+                            f.differing(), f.identicalFraction(), f.maxUlp(), f.first()));
+                } catch (NotBitExactException e) {
+                    report.notes.add(s + " " + rule.name() + ": FAST refused: " + e.getMessage());
                 }
             }
         }
@@ -165,6 +175,10 @@ public final class BenchCommand implements Callable<Integer> {
                             if (!c.getKey().equals("defaults") && (!w.name().equals(CONFIG_WORKLOAD) || s.equals("reference"))) continue;
                             progress.next("speed " + s + " " + rule.name() + (c.getKey().equals("defaults") ? "" : " " + c.getKey()) + " " + w.name());
                             measure(s, rule, c.getKey(), c.getValue(), w, params, updates, perMeasurement, limits, agreed, report);
+                            if (c.getKey().equals("defaults") && !s.equals("reference")) {
+                                progress.next("speed " + s + " " + rule.name() + " FAST " + w.name());
+                                measureFast(s, rule, w, params, updates, perMeasurement, report);
+                            }
                         }
                     }
                 }
@@ -201,6 +215,21 @@ public final class BenchCommand implements Callable<Integer> {
                 n / t.secondsPerStep(), bpe * n, bps, limit == null ? null : limit.bytesPerSecond(),
                 limit == null ? null : bps / limit.bytesPerSecond(), limit == null ? null : limit.probe(),
                 t.hostOverheadSeconds(), t.transferShare(), t.steps(), a == null ? 1.0 : a.identicalFraction(), a == null ? 0 : a.maxUlp()));
+    }
+
+    /** FAST's time per step beside EXACT's just measured (same backend, optimizer, workload, data). */
+    private void measureFast(String s, Rule rule, Workload w, ParamSet params, ParamSet updates, double perMeasurement, Report report) {
+        Report.Measurement exact = report.measurements.getLast();
+        Speed.Timing t;
+        try (BoundOptimizer opt = Backends.bind(s, rule, rule.defaults(), params, null, Mode.FAST)) {
+            boolean host = !Backends.get(Drivers.parseSpec(s).driver()).hasDevices();
+            t = Speed.time(opt, updates, perMeasurement, host, quick ? 0.2 : 2.0);
+        } catch (NotBitExactException e) {
+            return; // noted with the agreement
+        }
+        Kernel fused = Mode.FAST.kernel(rule.kernel());
+        report.fastVsExact.add(new Report.FastVsExact(s, exact.device(), rule.name(), w.name(), params.totalSize(), rule.kernel().eqns().size(),
+                fused.eqns().size(), exact.secondsPerStep(), t.secondsPerStep(), exact.secondsPerStep() / t.secondsPerStep()));
     }
 
     /** A size as the issue and the docs write it: 1e3, 1.6e7, 6.4e7; other counts as digits. */

@@ -4,7 +4,7 @@ import static io.nag4j.bench.device.DeviceBench.median;
 
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.tensor.ParamSet;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.gpu.plan.DeviceOptimizer;
 import io.nag4j.gpu.plan.Profile;
 

@@ -7,7 +7,7 @@ import io.nag4j.core.rule.Rules;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
 import io.nag4j.gpu.plan.Backends;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +38,26 @@ class AgreeCommandTest {
             assertTrue(r.get("compared").asLong() > 0, r.toString());
         }
         assertTrue(out.toString().contains("bitwise identical"), out.toString());
+    }
+
+    @Test
+    void fastModeAgreesOnCpuAndOpenClForEveryOptimizer() throws Exception {
+        java.util.List<String> backends = new java.util.ArrayList<>(java.util.List.of("cpu"));
+        ReplayBackendsAgreeTest.openClOrSkipSoft(backends);
+        for (String b : backends) {
+            Path json = dir.resolve("fast-" + b.replace(':', '_') + ".json");
+            StringWriter out = new StringWriter(), err = new StringWriter();
+            int code = Main.run(new PrintWriter(out), new PrintWriter(err), "agree", "--mode", "fast", "--backend", b, "--steps", "30",
+                    "--tensors", "23", "--json", json.toString());
+            assertEquals(0, code, b + ": " + out + err);
+            JsonNode doc = new ObjectMapper().readTree(json.toFile());
+            assertEquals("fast", doc.get("numerics").asText());
+            assertEquals(Rules.names().size(), doc.get("results").size());
+            for (JsonNode r : doc.get("results")) assertEquals(0, r.get("differing").asLong(), b + " " + r);
+        }
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(2, Main.run(new PrintWriter(out), new PrintWriter(err), "agree", "--mode", "quick"));
+        assertTrue(err.toString().contains("unknown mode 'quick'"), err.toString());
     }
 
     @Test

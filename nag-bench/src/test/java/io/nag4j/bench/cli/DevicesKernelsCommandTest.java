@@ -98,6 +98,17 @@ class DevicesKernelsCommandTest {
     }
 
     @Test
+    void kernelsPrintsTheFusedIrInFastMode() {
+        Run r = run("kernels", "--optimizer", "nag", "--target", "ir", "--mode", "fast");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("v2 = fma v1, %eta, param") && r.out().contains("v4 = fma v3, v0, v2"), "nag's two multiply-adds fused: " + r.out());
+        Run exact = run("kernels", "--optimizer", "nag", "--target", "ir");
+        assertTrue(!exact.out().contains("fma") && exact.out().contains(" = mul "), exact.out());
+        Run ptx = run("kernels", "--optimizer", "nag", "--target", "ptx", "--mode", "fast");
+        assertTrue(ptx.out().contains("fma.rn.f32") && !ptx.out().matches("(?s).*(add|sub|mul)\\.f32.*"), "every f32 add/sub/mul keeps .rn: " + ptx.out());
+    }
+
+    @Test
     void kernelsUsesARegisteredRendererWithTheMode() {
         Renderers.register("java", (k, m) -> "// " + k.name() + " " + m);
         try {

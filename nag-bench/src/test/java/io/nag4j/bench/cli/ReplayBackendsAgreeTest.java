@@ -68,6 +68,26 @@ class ReplayBackendsAgreeTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("rules")
     void everyBackendReplaysToTheSameBits(Rule rule) throws IOException {
+        replayOnEveryBackend(rule, "exact");
+    }
+
+    /** FAST (the fused kernels) is as reproducible: every backend replays to the same bits, and they are not EXACT's. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rules")
+    void everyBackendReplaysFastModeToTheSameBits(Rule rule) throws IOException {
+        Map<String, float[]> fast = replayOnEveryBackend(rule, "fast");
+        if (io.nag4j.core.optim.Mode.FAST.kernel(rule.kernel()) == rule.kernel()) return;
+        Map<String, float[]> exact = replayOnEveryBackend(rule, "exact");
+        boolean differs = false;
+        for (var e : fast.entrySet()) {
+            float[] a = e.getValue(), b = exact.get(e.getKey());
+            for (int i = 0; i < a.length && !differs; i++) differs = Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i]) && !(Float.isNaN(a[i]) && Float.isNaN(b[i]));
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(differs, rule.name() + ": FAST fused something, so some bit should differ from EXACT");
+    }
+
+    /** Replays one trajectory on every backend in {@code mode}; every result equals the first backend's. Returns it. */
+    private Map<String, float[]> replayOnEveryBackend(Rule rule, String mode) throws IOException {
         Random rnd = new Random(rule.name().hashCode() * 31L + 5);
         long[][] shapes = {{7}, {3, 5}, {}, {1031}, {2, 0}};
         int steps = 40;
@@ -100,11 +120,11 @@ class ReplayBackendsAgreeTest {
             for (String b : backends) {
                 Path o = dir.resolve("O-" + b.replace(':', '_') + ".safetensors");
                 List<String> args = new ArrayList<>(List.of("replay", "--optimizer", rule.name(), "--params", p.toString(),
-                        "--updates", u.toString(), "--out", o.toString(), "--backend", b));
+                        "--updates", u.toString(), "--out", o.toString(), "--backend", b, "--mode", mode));
                 args.addAll(hpArgs);
                 StringWriter out = new StringWriter(), err = new StringWriter();
                 int code = Main.run(new PrintWriter(out), new PrintWriter(err), args.toArray(String[]::new));
-                assertEquals(0, code, rule.name() + " on " + b + ": " + err);
+                assertEquals(0, code, rule.name() + " " + mode + " on " + b + ": " + err);
                 Map<String, float[]> got = new java.util.LinkedHashMap<>();
                 try (Safetensors.Contents c = Safetensors.read(o)) {
                     assertEquals(String.valueOf(steps), c.metadata().get("step"));
@@ -117,9 +137,10 @@ class ReplayBackendsAgreeTest {
                 }
                 assertEquals(first.keySet(), got.keySet(), "tensor names on " + b);
                 for (var e : first.entrySet()) {
-                    Bits.assertSame(e.getValue(), got.get(e.getKey()), rule.name() + " " + e.getKey() + ": " + b + " vs " + firstBackend);
+                    Bits.assertSame(e.getValue(), got.get(e.getKey()), rule.name() + " " + mode + " " + e.getKey() + ": " + b + " vs " + firstBackend);
                 }
             }
+            return first;
         } finally {
             ps.forEach(Tensor::close);
             us.forEach(Tensor::close);

@@ -5,7 +5,7 @@ import io.nag4j.core.rule.Nag;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
 import io.nag4j.gpu.plan.Backends;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;

@@ -1,5 +1,6 @@
 package io.nag4j.gpu.plan;
 
+import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.optim.OptState;
 import io.nag4j.core.rule.Hyperparams;

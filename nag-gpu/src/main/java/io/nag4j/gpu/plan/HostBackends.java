@@ -1,10 +1,9 @@
 package io.nag4j.gpu.plan;
 
+import io.nag4j.core.bound.HostBoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.core.cpu.CpuBackend;
-import io.nag4j.core.optim.EvaluatorExecutor;
-import io.nag4j.core.optim.KernelOptimizer;
 import io.nag4j.core.optim.OptState;
-import io.nag4j.core.reference.ReferenceOptimizer;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
@@ -26,7 +25,7 @@ public final class HostBackends {
 
         @Override
         public BoundOptimizer bind(int device, Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
-            return new HostBoundOptimizer(rule, new KernelOptimizer(rule, hp, CpuBackend.shared(), mode), "cpu", params, state);
+            return HostBoundOptimizer.cpu(rule, hp, params, state, mode);
         }
     }
 
@@ -43,8 +42,7 @@ public final class HostBackends {
 
         @Override
         public BoundOptimizer bind(int device, Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
-            if (mode == Mode.FAST) return new HostBoundOptimizer(rule, new KernelOptimizer(rule, hp, EvaluatorExecutor.INSTANCE, Mode.FAST), "reference", params, state);
-            return new HostBoundOptimizer(rule, ReferenceOptimizer.forRule(rule.name(), hp), "reference", params, state);
+            return HostBoundOptimizer.reference(rule, hp, params, state, mode);
         }
     }
 }

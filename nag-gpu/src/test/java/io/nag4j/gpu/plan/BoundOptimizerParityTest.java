@@ -1,5 +1,7 @@
 package io.nag4j.gpu.plan;
 
+import io.nag4j.core.bound.HostBoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.core.golden.Bits;
 import io.nag4j.core.golden.NagGolden;
 import io.nag4j.core.optim.OptState;

@@ -1,5 +1,6 @@
 package io.nag4j.gpu.plan;
 
+import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.core.rule.Nag;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;

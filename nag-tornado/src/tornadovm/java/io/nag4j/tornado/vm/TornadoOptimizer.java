@@ -7,7 +7,7 @@ import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.opencl.OpenClRenderer;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.gpu.plan.Exactness;
 import io.nag4j.gpu.plan.PackedBinding;
 import io.nag4j.gpu.plan.TaskFailedException;

@@ -9,7 +9,7 @@ import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceInfo;
 import io.nag4j.gpu.device.DeviceUnavailableException;
 import io.nag4j.gpu.plan.Backends;
-import io.nag4j.gpu.plan.BoundOptimizer;
+import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.gpu.plan.Exactness;
 import io.nag4j.tornado.TornadoBackends;
 import io.nag4j.tornado.TornadoBridge;

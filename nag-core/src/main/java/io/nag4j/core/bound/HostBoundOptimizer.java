@@ -1,6 +1,11 @@
-package io.nag4j.gpu.plan;
+package io.nag4j.core.bound;
 
+import io.nag4j.core.cpu.CpuBackend;
+import io.nag4j.core.optim.EvaluatorExecutor;
+import io.nag4j.core.optim.KernelOptimizer;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.core.optim.OptState;
+import io.nag4j.core.reference.ReferenceOptimizer;
 import io.nag4j.core.optim.StepChecks;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.optim.Optimizer;
@@ -11,8 +16,30 @@ import io.nag4j.core.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** A host optimizer (CPU backend or reference) bound to its own copy of the params. */
+/**
+ * A host optimizer (CPU backend or reference) bound to its own copy of the params. CPU-only users
+ * bind here without nag-gpu: {@link #cpu} and {@link #reference} are what {@code Backends.bind("cpu", ...)}
+ * and {@code Backends.bind("reference", ...)} return.
+ */
 public final class HostBoundOptimizer implements BoundOptimizer {
+    /**
+     * {@code rule} on the process-wide {@link CpuBackend}, in {@code mode} (FAST: the fused kernels),
+     * bound to copies of {@code params} and {@code state} (null for a fresh state).
+     */
+    public static HostBoundOptimizer cpu(Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
+        return new HostBoundOptimizer(rule, new KernelOptimizer(rule, hp, CpuBackend.shared(), mode), "cpu", params, state);
+    }
+
+    /**
+     * The oracle: in EXACT mode the hand-written reference optimizer of a built-in rule; in FAST
+     * mode (which no hand-written code mirrors) the {@link EvaluatorExecutor} on the fused kernels.
+     */
+    public static HostBoundOptimizer reference(Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
+        Optimizer o = mode == Mode.FAST ? new KernelOptimizer(rule, hp, EvaluatorExecutor.INSTANCE, Mode.FAST)
+                : ReferenceOptimizer.forRule(rule.name(), hp);
+        return new HostBoundOptimizer(rule, o, "reference", params, state);
+    }
+
     private final Rule rule;
     private final int structure;
     private final Optimizer optimizer;
@@ -93,7 +120,8 @@ public final class HostBoundOptimizer implements BoundOptimizer {
         if (closed) throw new IllegalStateException("the optimizer on " + where + " is closed");
     }
 
-    static OptState copy(OptState s) {
+    /** A deep copy of {@code s} (every slot's tensors, the step), owned by the caller. */
+    public static OptState copy(OptState s) {
         Map<String, ParamSet> slots = new LinkedHashMap<>();
         s.slots().forEach((k, v) -> slots.put(k, v.copy()));
         return new OptState(s.optimizer(), slots, s.step());

@@ -1,4 +1,4 @@
-package io.nag4j.gpu.plan;
+package io.nag4j.core.bound;
 
 import io.nag4j.core.optim.OptState;
 import io.nag4j.core.rule.Hyperparams;
