@@ -223,37 +223,38 @@ public final class Fuzzer {
         return new Report(done, batches, seen, failures, System.nanoTime() - t0, time);
     }
 
+    /** Where a target first differs from the evaluator on a case: the element and what to tell a person. */
+    private record Difference(int element, String detail) {}
+
     /** The first element where {@code t} differs from the evaluator on {@code c}, or null when it agrees. */
     private Integer mismatch(Target t, Shrinker.Case c) {
-        float[][] want = copy(c.data()), got = copy(c.data());
-        reference.run(c.program(), want, c.scalars());
-        try {
-            t.run(c.program(), got, c.scalars().clone());
-        } catch (RuntimeException e) {
-            return 0;
-        }
-        int first = Integer.MAX_VALUE;
-        for (Kernel.Output o : c.program().outputs()) {
-            int e = firstDifference(want[o.input()], got[o.input()]);
-            if (e >= 0) first = Math.min(first, e);
-        }
-        return first == Integer.MAX_VALUE ? null : first;
+        Difference d = difference(t, c);
+        return d == null ? null : d.element();
     }
 
     private String detail(Target t, Shrinker.Case c) {
+        Difference d = difference(t, c);
+        return d == null ? "agrees" : d.detail();
+    }
+
+    /** Runs {@code c} on the evaluator and on {@code t}: the first output element that differs (a throw is element 0), or null. */
+    private Difference difference(Target t, Shrinker.Case c) {
         float[][] want = copy(c.data()), got = copy(c.data());
         reference.run(c.program(), want, c.scalars());
         try {
             t.run(c.program(), got, c.scalars().clone());
         } catch (RuntimeException e) {
-            return "it throws " + e;
+            return new Difference(0, "it throws " + e);
         }
+        Difference first = null;
         for (Kernel.Output o : c.program().outputs()) {
             int e = firstDifference(want[o.input()], got[o.input()]);
-            if (e >= 0) return "element " + e + " of output '" + c.program().inputs().get(o.input()) + "': evaluator "
-                    + show(want[o.input()][e]) + ", " + t.name() + " " + show(got[o.input()][e]);
+            if (e >= 0 && (first == null || e < first.element())) {
+                first = new Difference(e, "element " + e + " of output '" + c.program().inputs().get(o.input()) + "': evaluator "
+                        + show(want[o.input()][e]) + ", " + t.name() + " " + show(got[o.input()][e]));
+            }
         }
-        return "agrees";
+        return first;
     }
 
     private static String checkError(Check c, Kernel k) {

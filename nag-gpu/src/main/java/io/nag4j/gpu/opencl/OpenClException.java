@@ -27,10 +27,8 @@ public class OpenClException extends RuntimeException {
      * build log's line numbers count: a build failure is only readable beside the code.
      */
     public OpenClException withSource(String kernel, String source) {
-        StringBuilder sb = new StringBuilder(getMessage()).append("\n--- generated OpenCL C of kernel '").append(kernel).append("' ---\n");
-        String[] lines = source.split("\n", -1);
-        for (int i = 0; i < lines.length; i++) sb.append(String.format("%4d  %s%n", i + 1, lines[i]));
-        return new OpenClException(call, code, sb.toString(), this);
+        return new OpenClException(call, code, getMessage() + "\n--- generated OpenCL C of kernel '" + kernel + "' ---\n"
+                + io.nag4j.gpu.device.Listing.numbered(source), this);
     }
 
     /** The OpenCL function that failed, e.g. {@code clEnqueueNDRangeKernel}. */

@@ -31,7 +31,7 @@ public final class HostBackends {
 
     /**
      * {@code reference}: in EXACT mode the hand-written oracle of a built-in rule, one thread; in
-     * FAST mode (which no hand-written code could mirror) the reference {@link EvaluatorExecutor}
+     * FAST mode (which no hand-written code could mirror) the reference {@link io.nag4j.core.optim.EvaluatorExecutor}
      * running the fused kernel, element by element: the bits every backend's FAST must give.
      */
     public static final class Reference implements Backend {

@@ -1,5 +1,6 @@
 package io.nag4j.gpu.ptx;
 
+import io.nag4j.gpu.device.Listing;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceBuffer;
@@ -215,7 +216,7 @@ public final class CudaContext extends DeviceContextBase<Long, CudaContext.Modul
             throw new CudaException("cuModuleLoadDataEx(" + entry + ") on " + info().name(), load.result(), cu.errorName(load.result()),
                     "JIT error log: " + (load.errorLog().isEmpty() ? "(empty)" : load.errorLog())
                             + (load.infoLog().isEmpty() ? "" : "\nJIT info log: " + load.infoLog())
-                            + "\n--- generated PTX of kernel '" + kernel.name() + "' ---\n" + numbered(ptx));
+                            + "\n--- generated PTX of kernel '" + kernel.name() + "' ---\n" + Listing.numbered(ptx));
         }
         MemorySegment function;
         try {
@@ -231,12 +232,6 @@ public final class CudaContext extends DeviceContextBase<Long, CudaContext.Modul
         return compiled(kernel, mode, ptx, nanos, false, load.infoLog(), new Module(load.module(), function, values, pointers));
     }
 
-    private static String numbered(String text) {
-        StringBuilder sb = new StringBuilder();
-        String[] lines = text.split("\n", -1);
-        for (int i = 0; i < lines.length; i++) sb.append(String.format("%4d  %s%n", i + 1, lines[i]));
-        return sb.toString();
-    }
 
     @Override
     protected void releaseProgram(Module m) {

@@ -1,5 +1,7 @@
 package io.nag4j.gpu.ptx;
 
+import io.nag4j.gpu.device.Listing;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -58,7 +60,7 @@ public final class Ptxas {
             }
             if (proc.exitValue() != 0 || !Files.isRegularFile(out)) {
                 throw new PtxasException("ptxas --gpu-name " + arch + " rejected " + what + " (exit " + proc.exitValue() + "):\n" + log
-                        + "\n--- PTX ---\n" + numbered(ptx));
+                        + "\n--- PTX ---\n" + Listing.numbered(ptx));
             }
         } catch (IOException e) {
             throw new PtxasException("running ptxas on " + what + ": " + e, e);
@@ -70,12 +72,6 @@ public final class Ptxas {
         }
     }
 
-    private static String numbered(String text) {
-        StringBuilder sb = new StringBuilder();
-        String[] lines = text.split("\n", -1);
-        for (int i = 0; i < lines.length; i++) sb.append(String.format("%4d  %s%n", i + 1, lines[i]));
-        return sb.toString();
-    }
 
     private static void deleteQuietly(Path dir) {
         try (var s = Files.list(dir)) {
