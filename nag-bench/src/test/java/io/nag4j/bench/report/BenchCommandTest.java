@@ -70,9 +70,21 @@ class BenchCommandTest {
             if (m.get("workload").asText().equals("10000x100")) assertEquals(10_000, m.get("tensors").asInt());
             if (m.get("optimizer").asText().equals("nag")) assertEquals(20, m.get("bytes_per_element").asInt(), "param, update, phi in; param, phi out");
         }
-        // Agreement: the cpu against the reference (the reference is not run against itself), every configuration.
+        // Agreement: the cpu against the reference (the reference is not run against itself), every configuration,
+        // and FAST (the defaults' fused kernels against the evaluator) once per optimizer.
         JsonNode agreement = doc.get("agreement");
-        assertEquals(5, agreement.size(), agreement.toString());
+        assertEquals(7, agreement.size(), agreement.toString());
+        assertEquals(2, java.util.stream.StreamSupport.stream(agreement.spliterator(), false)
+                .filter(a -> a.get("configuration").asText().equals("defaults, FAST")).count(), agreement.toString());
+        // FAST against EXACT: per backend (not the reference), optimizer and workload, both timed.
+        JsonNode fast = doc.get("fast_vs_exact");
+        assertTrue(fast.size() > 0, doc.toString());
+        for (JsonNode f : fast) {
+            assertEquals("cpu", f.get("backend").asText(), f.toString());
+            assertTrue(f.get("exact_seconds_per_step").asDouble() > 0 && f.get("fast_seconds_per_step").asDouble() > 0, f.toString());
+            assertTrue(f.get("fast_equations").asInt() <= f.get("exact_equations").asInt() + 1, f.toString());
+        }
+        assertTrue(out.toString().contains("# FAST against EXACT"), out.toString());
         for (JsonNode a : agreement) {
             assertEquals("cpu", a.get("backend").asText());
             assertEquals(0, a.get("differing").asLong());
