@@ -17,6 +17,25 @@ class TornadoJitParityTest extends BoundOptimizerParityTest {
         return Backends.bind("tornado", rule, hp, params, state, Mode.EXACT);
     }
 
+    /**
+     * FAST's fused kernels need an exact fma, which TornadoVM's JIT cannot compute: every built-in
+     * rule with a multiply-add to fuse (all of them) is refused at bind, naming the rule and why, and
+     * nothing is left bound (tornado-prebuilt runs FAST bit for bit: TornadoPrebuiltParityTest).
+     */
+    @Override
+    @org.junit.jupiter.api.Test
+    protected void fastModeGivesTheFusedKernelsBitsForEveryConfiguration() {
+        TornadoTestSupport.requireOrSkip("tornado");
+        for (Rule rule : io.nag4j.core.rule.Rules.all()) {
+            try (ParamSet params = ParamSet.of(io.nag4j.core.tensor.Tensor.of("w", 1f, -2f, 3f))) {
+                var e = org.junit.jupiter.api.Assertions.assertThrows(io.nag4j.gpu.plan.NotBitExactException.class,
+                        () -> Backends.bind("tornado", rule, rule.defaults(), params, null, Mode.FAST), rule.name());
+                org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("FAST mode cannot give rule '" + rule.name() + "'")
+                        && e.getMessage().contains("fma"), e.getMessage());
+            }
+        }
+    }
+
     /** TornadoVM's execute costs about a millisecond on PoCL here: 100 steps per rule keep the suite in CI's time. */
     @Override
     protected int ruleSteps() { return 100; }
