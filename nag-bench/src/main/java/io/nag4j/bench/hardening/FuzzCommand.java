@@ -1,8 +1,10 @@
 package io.nag4j.bench.hardening;
 
+import io.nag4j.bench.cli.KernelsCommand;
 import io.nag4j.core.fuzz.Fuzzer;
 import io.nag4j.core.fuzz.RandomPrograms;
 import io.nag4j.core.ir.Op;
+import io.nag4j.core.optim.Mode;
 import io.nag4j.gpu.device.DeviceUnavailableException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -66,7 +68,7 @@ public final class FuzzCommand implements Callable<Integer> {
         if (maxEqns < 1 || maxEqns > 10_000) throw new IllegalArgumentException("--max-eqns must be 1 to 10000, got " + maxEqns);
         if (batch < 1 || batch > 64) throw new IllegalArgumentException("--batch must be 1 to 64, got " + batch);
         if (maxFailures < 1) throw new IllegalArgumentException("--max-failures must be at least 1, got " + maxFailures);
-        io.nag4j.core.optim.Mode m = io.nag4j.bench.cli.KernelsCommand.parseMode(mode);
+        Mode m = KernelsCommand.parseMode(mode);
         PrintWriter out = spec.commandLine().getOut();
         try (FuzzTargets t = new FuzzTargets()) {
             List<String> skipped = new ArrayList<>();
@@ -78,7 +80,7 @@ public final class FuzzCommand implements Callable<Integer> {
                     skipped.add(name + " (" + e.getMessage() + ")");
                 }
             }
-            out.println("fuzz: " + programs + " programs" + (m == io.nag4j.core.optim.Mode.FAST ? " (FAST: fused)" : "") + " from seed " + seed + " against the evaluator on "
+            out.println("fuzz: " + programs + " programs" + (m == Mode.FAST ? " (FAST: fused)" : "") + " from seed " + seed + " against the evaluator on "
                     + String.join(", ", names(t)) + (skipped.isEmpty() ? "" : "; skipped: " + String.join("; ", skipped)));
             out.flush();
             Fuzzer fuzzer = new Fuzzer(t.targets, t.checks, maxEqns, batch, maxFailures, m);
@@ -100,7 +102,7 @@ public final class FuzzCommand implements Callable<Integer> {
                 out.println();
                 out.print(f.describe());
                 out.println("reproduce: ./nag4j fuzz --programs 1 --seed " + f.seed() + " --elements " + f.elements()
-                        + " --max-eqns " + maxEqns + (m == io.nag4j.core.optim.Mode.FAST ? " --mode fast" : "") + " --targets " + f.where());
+                        + " --max-eqns " + maxEqns + (m == Mode.FAST ? " --mode fast" : "") + " --targets " + f.where());
             }
             return DISAGREE;
         }

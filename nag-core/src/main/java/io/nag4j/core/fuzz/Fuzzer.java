@@ -1,7 +1,6 @@
 package io.nag4j.core.fuzz;
 
 import io.nag4j.core.ir.Eqn;
-import io.nag4j.core.ir.Evaluator;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.ir.Op;
 import io.nag4j.core.optim.KernelExecutor;
@@ -17,7 +16,7 @@ import java.util.function.Consumer;
 
 /**
  * Differential fuzzing of the compiler: random programs ({@link RandomPrograms}) on hostile data
- * run on every target and must agree with the reference {@link Evaluator} bit for bit (NaN by
+ * run on every target and must agree with the reference evaluator bit for bit (NaN by
  * class); every check (an assembler) must accept every program. Programs run merged in batches
  * ({@link Programs#merge}); a batch that disagrees is split into its programs, and each failing
  * program is {@link Shrinker shrunk} on the target it fails on.
@@ -81,20 +80,8 @@ public final class Fuzzer {
         public boolean passed() { return failures.isEmpty(); }
     }
 
-    private final Target reference = new Target() {
-        @Override public String name() { return "evaluator"; }
-
-        @Override
-        public void run(Kernel k, float[][] data, float[] scalars) {
-            int n = data.length == 0 ? 0 : data[0].length;
-            float[] in = new float[data.length], vars = new float[k.eqns().size()];
-            for (int e = 0; e < n; e++) {
-                for (int i = 0; i < in.length; i++) in[i] = data[i][e];
-                Evaluator.evalElement(k, in, scalars, vars);
-                for (int i = 0; i < in.length; i++) data[i][e] = in[i];
-            }
-        }
-    };
+    /** The oracle every target is held to: the reference evaluator, element by element. */
+    private final Target reference = target("evaluator", io.nag4j.core.optim.EvaluatorExecutor.INSTANCE);
 
     private final List<Target> targets;
     private final List<Check> checks;

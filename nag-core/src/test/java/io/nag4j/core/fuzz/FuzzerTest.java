@@ -2,7 +2,6 @@ package io.nag4j.core.fuzz;
 
 import io.nag4j.core.cpu.CpuBackend;
 import io.nag4j.core.ir.Eqn;
-import io.nag4j.core.ir.Evaluator;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.ir.Op;
 import io.nag4j.core.ir.Operand;
@@ -146,14 +145,9 @@ class FuzzerTest {
         }
     }
 
-    /** Runs {@code k} element by element through the evaluator, in place. */
+    /** Runs {@code k} element by element through the evaluator, in place (the fuzzer's own oracle). */
     static void evaluate(Kernel k, float[][] data, float[] scalars) {
-        float[] in = new float[data.length];
-        for (int e = 0; e < data[0].length; e++) {
-            for (int i = 0; i < in.length; i++) in[i] = data[i][e];
-            Evaluator.evalElement(k, in, scalars);
-            for (int i = 0; i < in.length; i++) data[i][e] = in[i];
-        }
+        Fuzzer.target("evaluator", io.nag4j.core.optim.EvaluatorExecutor.INSTANCE).run(k, data, scalars);
     }
 
     /** {@code k} with every MIN as {@code a < b ? a : b}, written in the IR (LT and SELECT). */
