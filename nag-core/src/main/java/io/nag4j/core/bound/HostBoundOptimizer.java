@@ -27,7 +27,7 @@ public final class HostBoundOptimizer implements BoundOptimizer {
      * bound to copies of {@code params} and {@code state} (null for a fresh state).
      */
     public static HostBoundOptimizer cpu(Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
-        return new HostBoundOptimizer(rule, new KernelOptimizer(rule, hp, CpuBackend.shared(), mode), "cpu", params, state);
+        return new HostBoundOptimizer(rule, hostOptimizer("cpu", rule, hp, mode), "cpu", params, state);
     }
 
     /**
@@ -35,9 +35,22 @@ public final class HostBoundOptimizer implements BoundOptimizer {
      * mode (which no hand-written code mirrors) the {@link EvaluatorExecutor} on the fused kernels.
      */
     public static HostBoundOptimizer reference(Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
-        Optimizer o = mode == Mode.FAST ? new KernelOptimizer(rule, hp, EvaluatorExecutor.INSTANCE, Mode.FAST)
-                : ReferenceOptimizer.forRule(rule.name(), hp);
-        return new HostBoundOptimizer(rule, o, "reference", params, state);
+        return new HostBoundOptimizer(rule, hostOptimizer("reference", rule, hp, mode), "reference", params, state);
+    }
+
+    /**
+     * The unbound optimizer behind {@link #cpu} ({@code "cpu"}) or {@link #reference} ({@code "reference"}),
+     * for a caller that steps tensors it owns in place (another library's weights, say) instead of
+     * this class's copies. A user-written rule's reference is the {@link EvaluatorExecutor} on its kernel.
+     */
+    public static Optimizer hostOptimizer(String backend, Rule rule, Hyperparams hp, Mode mode) {
+        return switch (backend) {
+            case "cpu" -> new KernelOptimizer(rule, hp, CpuBackend.shared(), mode);
+            case "reference" -> mode == Mode.FAST || !io.nag4j.core.rule.Rules.all().contains(rule)
+                    ? new KernelOptimizer(rule, hp, EvaluatorExecutor.INSTANCE, mode)
+                    : ReferenceOptimizer.forRule(rule.name(), hp);
+            default -> throw new IllegalArgumentException("'" + backend + "' is not a host backend (cpu or reference)");
+        };
     }
 
     private final Rule rule;
