@@ -59,7 +59,7 @@ import java.util.Objects;
  * memory after each launch. {@link #counters()} counts every copy.
  *
  * <p>DJL's {@code optClipGrad}, {@code optWeightDecays} and {@code setRescaleGrad} are refused: the
- * rule is applied exactly as written (AdamW's weight decay is a hyperparameter of {@code adamw}).
+ * rule is applied exactly as written (AdamW's weight decay is {@code adamw}'s {@code weight_decay}).
  * The learning-rate {@link ParameterTracker} (a {@code Tracker} too), if given, sets the rule's learning rate ({@code lr} or
  * {@code eta}) for step {@code t} (1 for the first step, counting on after {@link #load}) to
  * {@code tracker.getNewValue(t)}. Optimizer state per parameter id is saved and loaded as a
@@ -109,7 +109,7 @@ public final class Nag4jOptimizer extends Optimizer implements AutoCloseable {
         if (rescaleGrad != 1f || clipGrad >= 0f || getWeightDecay() != 0f) {
             throw new IllegalArgumentException("Nag4jOptimizer applies the rule '" + b.rule.name() + "' exactly as written: DJL's "
                     + (rescaleGrad != 1f ? "setRescaleGrad(" + rescaleGrad + ")" : clipGrad >= 0f ? "optClipGrad(" + clipGrad + ")" : "optWeightDecays(" + getWeightDecay() + ")")
-                    + " is not applied; scale the loss, or use a rule with weight decay (adamw's wd)");
+                    + " is not applied; scale the loss, or use a rule with weight decay (adamw's weight_decay)");
         }
         this.rule = b.rule;
         this.hp = b.hyperparams();

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The user-defined optimizer of {@code docs/optimizers.md} (Lion), verbatim: it runs on the
  * evaluator and on the CPU backend, and matches a hand computation bit for bit.
  */
-class UserRuleExampleTest {
+public class UserRuleExampleTest {
 
     // --- begin docs example (docs/optimizers.md shows exactly these lines) ---
     /** Lion (Chen et al. 2023): m' = beta2*m + (1-beta2)*g; param -= lr*(sign(beta1*m + (1-beta1)*g) + wd*param). */
