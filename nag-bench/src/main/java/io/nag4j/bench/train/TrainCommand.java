@@ -105,6 +105,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", paramLabel = "FILE", description = "Start from this checkpoint (params, state, step and hyperparameters; --hp overrides), on any backend.")
     Path resume;
 
+    @Option(names = "--gradients", defaultValue = "host", paramLabel = "FROM",
+            description = {"host (nag4j's own float32 gradients, every backend stepped on the same ones) or djl (a DJL SequentialBlock",
+                    "on the PyTorch engine, autograd, Nag4jOptimizer on each backend and always on reference; each run also checked",
+                    "against nag4j's reference on DJL's own gradients). Default: host."})
+    String gradients;
+
     @Spec
     CommandSpec spec;
 
@@ -131,6 +137,11 @@ public final class TrainCommand implements Callable<Integer> {
         Schedule sched = new Schedule(schedule, warmup, steps);
         Data data = new Data(seed, SAMPLES, FEATURES, CLASSES);
         Model m = Model.of(model, data);
+        switch (gradients.strip().toLowerCase(Locale.ROOT)) {
+            case "host" -> { }
+            case "djl" -> { return trainDjl(out, rule, m, data, sched, specs); }
+            default -> throw new IllegalArgumentException("--gradients must be host or djl, got '" + gradients + "'");
+        }
 
         ParamSet init = m.init(seed);
         OptState initState = null;
@@ -234,6 +245,101 @@ public final class TrainCommand implements Callable<Integer> {
         return DIFFERENT;
     }
 
+    /**
+     * {@code --gradients djl}: one DJL run per backend and one on the reference (the baseline), the
+     * same data, initial weights and schedule; each run's weights checked after every step against
+     * nag4j's reference stepped on the gradients DJL computed in that run, and every loss and the
+     * final weights against the reference run's.
+     */
+    private int trainDjl(PrintWriter out, Rule rule, Model m, Data data, Schedule sched, List<String> specs) throws IOException {
+        String engine = DjlTraining.engineVersion();
+        List<String> names = new ArrayList<>(specs);
+        names.remove("reference");
+        names.addFirst("reference"); // the baseline every run is compared with
+        Checkpoint ck = resume == null ? null : Checkpoint.load(resume, rule);
+        try (ck; ParamSet init = m.init(seed)) {
+            long start = ck == null ? 0 : ck.state().step();
+            if (start >= steps) throw new IllegalArgumentException("--resume " + resume + " is at step " + start + ", not before --steps " + steps);
+            Hyperparams base = ReplayCommand.overridden(rule, ck == null ? rule.defaults() : ck.hyperparams(), hyperparams);
+            String lr = base.names().getFirst();
+            long every = printEvery != null ? printEvery : Math.max(1, (steps - start) / 10);
+            Difference first = null;
+            try (DjlTraining djl = new DjlTraining(rule, base, data, sched, batch)) {
+                for (String s : names) djl.add(s, init, ck == null ? null : new DjlTraining.Resume(resume, ck));
+                DjlTraining.Run ref = djl.runs.getFirst();
+                out.printf(Locale.ROOT, "train %s (DJL SequentialBlock: %s; %d params) with %s %s, schedule %s%s, steps %d..%d of %d samples; gradients: DJL autograd on %s;"
+                                + " Nag4jOptimizer on %s%n", m.name(), String.join(", ", ref.names()), init.totalSize(), rule.name(), base, sched.kind(),
+                        sched.warmup() > 0 ? " after " + sched.warmup() + " warm-up" : "", start + 1, steps, batch, engine,
+                        String.join(", ", names));
+                if (checkpointDir != null) Files.createDirectories(checkpointDir);
+                BenchCommand.Progress progress = new BenchCommand.Progress((int) Math.min(Integer.MAX_VALUE, steps - start));
+                DjlTraining.Run saver = djl.runs.get(names.indexOf(specs.getFirst()));
+                for (long t = start + 1; t <= steps; t++) {
+                    progress.next("step " + t);
+                    Data.Batch b = data.batch(t, batch);
+                    float[] x = DjlTraining.features(b);
+                    long[] y = DjlTraining.labels(b);
+                    Hyperparams hp = base.with(lr, sched.value(base.get(lr), t));
+                    for (DjlTraining.Run r : djl.runs) {
+                        float loss = r.step(x, y);
+                        var d = r.shadow.stepAndCompare(hp);
+                        if (first == null && d != null) first = new Difference(t, "param after the step", d.tensor(), d.index(), r.backend, d.referenceBits(), d.djlBits());
+                        float refLoss = ref.losses.getLast();
+                        if (first == null && Float.floatToRawIntBits(loss) != Float.floatToRawIntBits(refLoss)) {
+                            first = new Difference(t, "loss", "-", 0, r.backend, Float.floatToRawIntBits(refLoss), Float.floatToRawIntBits(loss));
+                        }
+                    }
+                    if (t % every == 0 || t == start + 1 || t == steps) {
+                        progress.clear();
+                        float[] l = new float[djl.runs.size()];
+                        for (int i = 0; i < l.length; i++) l[i] = djl.runs.get(i).losses.getLast();
+                        out.printf(Locale.ROOT, "step %6d  loss %s  lr %s%n", t, lossLine(names, l), Float.toString(hp.get(lr)));
+                        out.flush();
+                    }
+                    if (saveEvery != null && (t % saveEvery == 0 || t == steps)) {
+                        saver.optimizer.save(checkpointDir.resolve(String.format(Locale.ROOT, "step-%06d.safetensors", t)), saver.block);
+                    }
+                }
+                progress.done();
+                List<float[]> refWeights = ref.weights();
+                for (DjlTraining.Run r : djl.runs) {
+                    List<float[]> w = r.weights();
+                    for (int i = 0; i < w.size() && first == null; i++) {
+                        for (int k = 0; k < w.get(i).length && first == null; k++) {
+                            int a = Float.floatToRawIntBits(refWeights.get(i)[k]), c = Float.floatToRawIntBits(w.get(i)[k]);
+                            if (a != c) first = new Difference(steps, "final param", ref.names().get(i), k, r.backend, a, c);
+                        }
+                    }
+                    io.nag4j.djl.Nag4jOptimizer.Counters c = r.optimizer.counters();
+                    long n = steps - start;
+                    out.printf(Locale.ROOT, "  %-10s %d launches for %d updates (%d parameters a step); copied per step: gradients %s, weights %s, by the engine %s; Trainer.step() median %.1f us%n",
+                            r.backend + ":", c.launches(), c.updates(), c.updates() / n, bytes(c.gradientBytesCopied() / n), bytes(c.weightBytesCopied() / n),
+                            bytes(c.engineBytesCopied() / n), r.medianStepMicros());
+                }
+                Map<String, List<Float>> losses = new LinkedHashMap<>();
+                for (DjlTraining.Run r : djl.runs) losses.put(r.backend, r.losses);
+                if (json != null) writeJson(rule, base, sched, names, start, losses, first);
+                if (plot != null) writePlot(m, rule, start, losses);
+                List<Float> curve = ref.losses;
+                String summary = String.format(Locale.ROOT, "loss %s -> %s over steps %d..%d", Float.toString(curve.getFirst()), Float.toString(curve.getLast()), start + 1, steps);
+                List<String> checked = names.size() > 1 ? names.subList(1, names.size()) : names;
+                if (first == null) {
+                    out.println(summary + "; DJL gradients, Nag4jOptimizer on " + String.join(", ", checked)
+                            + ": loss curves and final weights bit-identical to nag4j's reference stepping on the same gradients");
+                    out.flush();
+                    return 0;
+                }
+                out.println(summary + "; NOT bit-identical: first difference at " + first.describe("reference"));
+                out.flush();
+                return DIFFERENT;
+            }
+        }
+    }
+
+    private static String bytes(long b) {
+        return b < 1024 ? b + " B" : b < 1 << 20 ? String.format(Locale.ROOT, "%.1f KiB", b / 1024.0) : String.format(Locale.ROOT, "%.1f MiB", b / 1048576.0);
+    }
+
     private static void checkSameShapes(ParamSet want, ParamSet got, Path file) {
         if (!want.names().equals(got.names())) {
             throw new IllegalArgumentException("--resume " + file + " holds params " + got.names() + ", the model has " + want.names());
@@ -274,6 +380,7 @@ public final class TrainCommand implements Callable<Integer> {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("command", "nag4j train");
         doc.put("model", model);
+        doc.put("gradients", gradients);
         doc.put("optimizer", rule.name());
         doc.put("hyperparameters", base.asMap());
         doc.put("schedule", sched.kind());
