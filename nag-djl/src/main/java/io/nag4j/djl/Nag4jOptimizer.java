@@ -157,6 +157,11 @@ public final class Nag4jOptimizer extends Optimizer implements AutoCloseable {
         } else if (!Arrays.equals(p.shape, shape)) {
             throw new IllegalArgumentException("parameter '" + parameterId + "' had shape " + Arrays.toString(p.shape) + ", now " + Arrays.toString(shape));
         }
+        if (p.device == null) p.device = weight.getDevice();
+        else if (!p.device.equals(weight.getDevice())) {
+            throw new IllegalArgumentException("parameter '" + parameterId + "' is on " + weight.getDevice() + " and on " + p.device
+                    + ": DJL's multi-device training (one update per device) is not supported; train on one device");
+        }
         updateCalls++;
         p.attach(weight);
         params.putIfAbsent(parameterId, p);
@@ -427,6 +432,7 @@ public final class Nag4jOptimizer extends Optimizer implements AutoCloseable {
         final String id;
         final long[] shape;
         NDArray array;
+        ai.djl.Device device;
         Tensor weight;          // a view of DJL's memory, or (no view) nag4j's copy
         boolean weightIsView;
         long address;

@@ -22,7 +22,7 @@ import java.io.PrintWriter;
         subcommands = {CommandLine.HelpCommand.class, ReplayCommand.class, DevicesCommand.class, KernelsCommand.class,
                 CpuBenchCommand.class, DeviceBenchCommand.class, AgreeCommand.class,
                 io.nag4j.bench.chart.ChartCommand.class, io.nag4j.bench.report.BenchCommand.class,
-                io.nag4j.bench.train.TrainCommand.class, io.nag4j.bench.train.AccelerationCommand.class,
+                io.nag4j.bench.train.TrainCommand.class, io.nag4j.bench.train.DjlCompareCommand.class, io.nag4j.bench.train.AccelerationCommand.class,
                 io.nag4j.bench.hardening.LifetimeCommand.class, io.nag4j.bench.hardening.SoakCommand.class,
                 io.nag4j.bench.hardening.FuzzCommand.class})
 public final class Main {

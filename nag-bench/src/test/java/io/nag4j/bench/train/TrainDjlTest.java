@@ -58,7 +58,8 @@ class TrainDjlTest {
             TrainCommandTest.Run r = run("train", "--gradients", "djl", "--backend", "cpu,wrongbits:0", "--steps", "6", "--batch", "8");
             assertEquals(TrainCommand.DIFFERENT, r.code(), r.out() + r.err());
             String last = r.out().strip().lines().reduce((a, b) -> b).orElseThrow();
-            assertTrue(last.contains("NOT bit-identical: first difference at step 2 param after the step '01Linear_weight' element 0: reference "), last);
+            // Which tensor depends on DJL's order of parameters (a hash map of random ids): any of the block's.
+            assertTrue(last.matches(".*NOT bit-identical: first difference at step 2 param after the step '0[13]Linear_(weight|bias)' element \\d+: reference .*"), last);
             assertTrue(last.contains("wrongbits:0 "), last);
         } finally {
             io.nag4j.gpu.plan.Drivers.unregister("wrongbits");
