@@ -143,7 +143,8 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
     @Override
     public Launch prepare(Kernel kernel, List<Tensor[]> groups) {
         checkOpen();
-        Plan plan = new Plan(this, kernel, loopOf(kernel, vector), vector, groups, pool == null ? 1 : threads, minUnit);
+        boolean lanes = vector && JvmLowering.vectorizable(kernel); // a kernel the vector lowering does not cover runs scalar
+        Plan plan = new Plan(this, kernel, loopOf(kernel, lanes), lanes, groups, pool == null ? 1 : threads, minUnit);
         return scalars -> {
             checkScalars(kernel, scalars);
             plan.run(scalars);
@@ -169,7 +170,8 @@ public final class CpuBackend implements KernelExecutor, AutoCloseable {
                 if (p != null && p.kernel == kernel && p.matches(groups)) return p;
             }
         }
-        Plan p = new Plan(this, kernel, loopOf(kernel, vector), vector, groups, pool == null ? 1 : threads, minUnit);
+        boolean lanes = vector && JvmLowering.vectorizable(kernel);
+        Plan p = new Plan(this, kernel, loopOf(kernel, lanes), lanes, groups, pool == null ? 1 : threads, minUnit);
         synchronized (plans) {
             plans[nextPlanSlot] = p;
             nextPlanSlot = (nextPlanSlot + 1) % PLAN_CACHE;

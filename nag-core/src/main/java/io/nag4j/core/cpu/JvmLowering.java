@@ -56,6 +56,7 @@ final class JvmLowering {
     private static final ClassDesc CD_LAYOUT = ClassDesc.of("java.lang.foreign.ValueLayout");
     private static final ClassDesc CD_OF_FLOAT = ClassDesc.of("java.lang.foreign.ValueLayout$OfFloat");
     private static final ClassDesc CD_MATH = ClassDesc.of("java.lang.Math");
+    private static final ClassDesc CD_NARROWING = ClassDesc.of("io.nag4j.core.ir.Narrowing");
     private static final ClassDesc CD_FLOAT_BOX = ClassDesc.of("java.lang.Float");
     private static final ClassDesc CD_LOOP = ClassDesc.of(ElementLoop.class.getName());
     private static final MethodTypeDesc MTD_GET = MethodTypeDesc.of(CD_float, CD_OF_FLOAT, CD_long);
@@ -144,12 +145,22 @@ final class JvmLowering {
     }
 
     /**
+     * Whether the vector lowering covers every op of {@code k}: not yet the narrowings (bit
+     * operations on the lanes), whose kernels run the scalar loop, the same bits.
+     */
+    static boolean vectorizable(Kernel k) {
+        for (Eqn e : k.eqns()) if (e.op() == io.nag4j.core.ir.Op.BF16 || e.op() == io.nag4j.core.ir.Op.F16) return false;
+        return true;
+    }
+
+    /**
      * The class file of {@code k}'s loop, named {@code io.nag4j.core.cpu.GeneratedLoop}. With
      * {@code vector}, the loop runs on {@code FloatVector}s of the preferred species (the scalar
      * tile loop finishes the remainder); it needs {@link #VECTOR_AVAILABLE}.
      */
     static byte[] classBytes(Kernel k, boolean vector) {
         if (vector && !VECTOR_AVAILABLE) throw new IllegalStateException("jdk.incubator.vector is not in this JVM (--add-modules jdk.incubator.vector)");
+        boolean lanes = vector && vectorizable(k);
         if (k.inputs().size() > 1000 || k.eqns().size() > 60_000) {
             throw new IllegalArgumentException("kernel " + k.name() + " is too large for one JVM method: "
                     + k.inputs().size() + " inputs, " + k.eqns().size() + " equations");
@@ -164,7 +175,7 @@ final class JvmLowering {
             cb.withInterfaceSymbols(CD_LOOP);
             cb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC,
                     code -> code.aload(THIS).invokespecial(CD_Object, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void).return_());
-            cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL, code -> run(code, k, slots, vector));
+            cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL, code -> run(code, k, slots, lanes));
         });
     }
 
@@ -352,6 +363,7 @@ final class JvmLowering {
                 pushVector(c, a.get(1), s);
                 c.invokevirtual(CD_FV, "compare", MTD_COMPARE).invokevirtual(CD_FV, "blend", MTD_BLEND);
             }
+            case BF16, F16 -> throw new IllegalStateException("a kernel with " + e.op() + " runs the scalar lowering (see vectorizable)");
             case SELECT -> {
                 // b.blend(a, cond.compare(NE, zero)): NE holds for NaN, not for -0, as c != 0 in Java.
                 pushVector(c, a.get(2), s);
@@ -394,6 +406,8 @@ final class JvmLowering {
             case NEG -> { push(c, a.get(0), s); c.fneg(); }
             case SQRT -> { push(c, a.get(0), s); c.f2d().invokestatic(CD_MATH, "sqrt", MTD_D_D).d2f(); }
             case ABS -> { push(c, a.get(0), s); c.invokestatic(CD_MATH, "abs", MTD_F_F); }
+            case BF16 -> { push(c, a.get(0), s); c.invokestatic(CD_NARROWING, "bf16", MTD_F_F); }
+            case F16 -> { push(c, a.get(0), s); c.invokestatic(CD_NARROWING, "f16", MTD_F_F); }
             case MIN -> { push2(c, a.get(0), a.get(1), s); c.invokestatic(CD_MATH, "min", MTD_FF_F); }
             case MAX -> { push2(c, a.get(0), a.get(1), s); c.invokestatic(CD_MATH, "max", MTD_FF_F); }
             case FMA -> {
@@ -478,7 +492,8 @@ final class JvmLowering {
      * A readable listing of what {@link #classBytes} generates for {@code k}: the loop as Java
      * source (what the bytecode does, op for op), then the bytecode itself.
      */
-    static String describe(Kernel k, boolean vector) {
+    static String describe(Kernel k, boolean asked) {
+        boolean vector = asked && vectorizable(k);
         Slots s = Slots.of(k);
         StringBuilder sb = new StringBuilder();
         sb.append("// CPU backend: JVM code generated for kernel ").append(k.name()).append(" (hash ")
@@ -606,6 +621,8 @@ final class JvmLowering {
             case MIN -> "Math.min(" + x + ", " + y + ")";
             case MAX -> "Math.max(" + x + ", " + y + ")";
             case FMA -> "Math.fma(" + x + ", " + y + ", " + z + ")";
+            case BF16 -> "Narrowing.bf16(" + x + ")";
+            case F16 -> "Narrowing.f16(" + x + ")";
             case LT -> x + " < " + y + " ? 1f : 0f";
             case LE -> x + " <= " + y + " ? 1f : 0f";
             case GT -> x + " > " + y + " ? 1f : 0f";
@@ -630,6 +647,7 @@ final class JvmLowering {
             case MIN -> x + ".min(" + y + ")";
             case MAX -> x + ".max(" + y + ")";
             case FMA -> x + ".fma(" + y + ", " + z + ")";
+            case BF16, F16 -> "/* scalar loop: " + e.op().mnemonic() + " */ " + x;
             case LT, LE, GT, GE, EQ, NE -> "ZERO.blend(ONE, " + x + ".compare(VectorOperators." + e.op().name() + ", " + y + "))";
             case SELECT -> z + ".blend(" + y + ", " + x + ".compare(VectorOperators.NE, ZERO))";
         };

@@ -212,6 +212,8 @@ public final class RandomPrograms {
                     case EQ -> a.eq(b);
                     case NE -> a.ne(b);
                     case SELECT -> a.select(b, c);
+                    case BF16 -> a.bf16();
+                    case F16 -> a.f16();
                 });
             }
             for (Kernel.Output o : program.outputs()) {

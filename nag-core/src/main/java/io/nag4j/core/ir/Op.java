@@ -21,7 +21,11 @@ public enum Op {
     FMA(3, "fma"),
     LT(2, "lt"), LE(2, "le"), GT(2, "gt"), GE(2, "ge"), EQ(2, "eq"), NE(2, "ne"),
     /** {@code c != 0 ? a : b}, arguments (c, a, b). */
-    SELECT(3, "select");
+    SELECT(3, "select"),
+    /** Rounded to the nearest bfloat16, ties to even, as a float32 ({@link Narrowing#bf16}: its exact integer definition). */
+    BF16(1, "bf16"),
+    /** Rounded to the nearest float16, ties to even, subnormals kept, as a float32 ({@link Narrowing#f16}). */
+    F16(1, "f16");
 
     private final int arity;
     private final String mnemonic;
@@ -64,6 +68,8 @@ public enum Op {
             case EQ -> a == b ? 1f : 0f;
             case NE -> a != b ? 1f : 0f;
             case SELECT -> a != 0f ? b : c;
+            case BF16 -> Narrowing.bf16(a);
+            case F16 -> Narrowing.f16(a);
         };
     }
 }

@@ -32,6 +32,10 @@ public final class Sym {
     public Sym neg() { return trace.emit(Op.NEG, this); }
     public Sym sqrt() { return trace.emit(Op.SQRT, this); }
     public Sym abs() { return trace.emit(Op.ABS, this); }
+    /** Rounded to the nearest bfloat16 (as a float32): mixed precision's store. */
+    public Sym bf16() { return trace.emit(Op.BF16, this); }
+    /** Rounded to the nearest float16 (as a float32). */
+    public Sym f16() { return trace.emit(Op.F16, this); }
     /** {@code this * b + c} with one rounding. Only where the rule really means a fused op. */
     public Sym fma(Sym b, Sym c) { return trace.emit(Op.FMA, this, b, c); }
     public Sym lt(Sym o) { return trace.emit(Op.LT, this, o); }

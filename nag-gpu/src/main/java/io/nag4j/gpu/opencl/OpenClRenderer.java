@@ -48,6 +48,19 @@ public final class OpenClRenderer {
                 if (a == b) return as_float(as_uint(a) & as_uint(b));
                 return a > b ? a : b;
             }
+            // Rounding to bfloat16 / float16 and back (io.nag4j.core.ir.Narrowing's integer definition).
+            static inline float nag4j_bf16(float x) {
+                uint b = as_uint(x);
+                if ((b & 0x7fffffffu) > 0x7f800000u) return as_float((b | 0x00400000u) & 0xffff0000u);
+                return as_float((b + 0x7fffu + ((b >> 16) & 1u)) & 0xffff0000u);
+            }
+            static inline float nag4j_f16(float x) {
+                uint b = as_uint(x), sign = b & 0x80000000u, a = b & 0x7fffffffu;
+                if (a > 0x7f800000u) return as_float((b | 0x00400000u) & 0xffffe000u);
+                if (a >= 0x477ff000u) return as_float(sign | 0x7f800000u);
+                if (a >= 0x38800000u) return as_float(sign | ((a + 0xfffu + ((a >> 13) & 1u)) & 0xffffe000u));
+                return as_float(sign | as_uint((as_float(a) + 0.5f) - 0.5f));
+            }
             """;
 
     private OpenClRenderer() {}
@@ -142,6 +155,8 @@ public final class OpenClRenderer {
             case MIN -> "nag4j_min(" + a + ", " + b + ")";
             case MAX -> "nag4j_max(" + a + ", " + b + ")";
             case FMA -> "fma(" + a + ", " + b + ", " + c + ")";
+            case BF16 -> "nag4j_bf16(" + a + ")";
+            case F16 -> "nag4j_f16(" + a + ")";
             case LT -> cmp(a, "<", b);
             case LE -> cmp(a, "<=", b);
             case GT -> cmp(a, ">", b);

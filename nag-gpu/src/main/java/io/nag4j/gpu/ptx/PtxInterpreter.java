@@ -189,6 +189,21 @@ public final class PtxInterpreter {
         def("and.b32", false, List.of(dst(Type.B32), src(Type.B32), src(Type.B32)), (t, o) -> t.put(o[0], t.get(o[1]) & t.get(o[2])));
         def("or.b32", false, List.of(dst(Type.B32), src(Type.B32), src(Type.B32)), (t, o) -> t.put(o[0], t.get(o[1]) | t.get(o[2])));
 
+        // add.u32, shr.u32 (integer arithmetic, bit shifts): wrapping add; a logical right shift, the amount clamped to 32.
+        def("add.u32", false, List.of(dst(Type.U32), src(Type.U32), src(Type.U32)), (t, o) -> t.put(o[0], (t.get(o[1]) + t.get(o[2])) & 0xffffffffL));
+        def("shr.u32", false, List.of(dst(Type.U32), src(Type.U32), src(Type.U32)), (t, o) -> {
+            long sh = t.get(o[2]);
+            t.put(o[0], sh >= 32 ? 0 : (t.get(o[1]) & 0xffffffffL) >>> sh);
+        });
+        // setp on .u32 (unsigned compares) and selp.b32: what the bf16/f16 narrowings branch on.
+        for (String cmp : new String[] {"gt", "ge"}) {
+            def("setp." + cmp + ".u32", false, List.of(dst(Type.PRED), src(Type.U32), src(Type.U32)), (t, o) -> {
+                int c = Long.compare(t.get(o[1]) & 0xffffffffL, t.get(o[2]) & 0xffffffffL);
+                t.put(o[0], (cmp.equals("gt") ? c > 0 : c >= 0) ? 1 : 0);
+            });
+        }
+        def("selp.b32", false, List.of(dst(Type.B32), src(Type.B32), src(Type.B32), src(Type.PRED)), (t, o) -> t.put(o[0], t.get(o[3]) != 0 ? t.get(o[1]) : t.get(o[2])));
+
         // mul.wide.u32 (integer arithmetic): the full 64-bit product of two u32 (d is twice the instruction's width).
         def("mul.wide.u32", false, List.of(dst(Type.U64), src(Type.U32), src(Type.U32)), (t, o) -> t.put(o[0], t.get(o[1]) * t.get(o[2])));
         // cvt.u64.u32: zero extension.

@@ -93,6 +93,61 @@ public final class PtxRenderer {
         return out;
     }
 
+    /**
+     * {@code d = bf16(a)}: io.nag4j.core.ir.Narrowing's integer definition, line for line, without
+     * branches: round the bits to nearest even at bit 16 ({@code b + 0x7fff + lsb}, a carry reaching
+     * the exponent overflows to infinity), or for a NaN set the quiet bit; then clear the low 16 bits.
+     */
+    static List<String> bf16(String d, String a, Regs regs) {
+        String b = regs.r(), abs = regs.r(), lsb = regs.r(), r = regs.r(), q = regs.r(), nan = regs.p();
+        return List.of(
+                "mov.b32 " + b + ", " + a + ";",
+                "and.b32 " + abs + ", " + b + ", 2147483647;",
+                "setp.gt.u32 " + nan + ", " + abs + ", 2139095040;",            // |a| above +inf's bits: NaN
+                "shr.u32 " + lsb + ", " + b + ", 16;",
+                "and.b32 " + lsb + ", " + lsb + ", 1;",
+                "add.u32 " + r + ", " + b + ", 32767;",
+                "add.u32 " + r + ", " + r + ", " + lsb + ";",
+                "or.b32 " + q + ", " + b + ", 4194304;",                          // the quiet bit
+                "selp.b32 " + r + ", " + q + ", " + r + ", " + nan + ";",
+                "and.b32 " + r + ", " + r + ", 4294901760;",                     // 0xffff0000
+                "mov.b32 " + d + ", " + r + ";");
+    }
+
+    /**
+     * {@code d = f16(a)}: Narrowing's definition without branches: each case computed, then
+     * selected in the definition's order of precedence (NaN, overflow, normal, subnormal; the
+     * subnormal case rounds with {@code (|a| + 0.5) - 0.5}, exact in .rn without .ftz).
+     */
+    static List<String> f16(String d, String a, Regs regs) {
+        String b = regs.r(), sign = regs.r(), abs = regs.r(), lsb = regs.r(), norm = regs.r(), sub = regs.r(), r = regs.r(), inf = regs.r(), q = regs.r();
+        String fa = regs.f(), fs = regs.f();
+        String pNorm = regs.p(), pOver = regs.p(), pNan = regs.p();
+        return List.of(
+                "mov.b32 " + b + ", " + a + ";",
+                "and.b32 " + sign + ", " + b + ", 2147483648;",
+                "and.b32 " + abs + ", " + b + ", 2147483647;",
+                "shr.u32 " + lsb + ", " + abs + ", 13;",
+                "and.b32 " + lsb + ", " + lsb + ", 1;",
+                "add.u32 " + norm + ", " + abs + ", 4095;",
+                "add.u32 " + norm + ", " + norm + ", " + lsb + ";",
+                "and.b32 " + norm + ", " + norm + ", 4294959104;",               // 0xffffe000
+                "mov.b32 " + fa + ", " + abs + ";",
+                "add.rn.f32 " + fs + ", " + fa + ", 0f3F000000;",
+                "sub.rn.f32 " + fs + ", " + fs + ", 0f3F000000;",
+                "mov.b32 " + sub + ", " + fs + ";",
+                "setp.ge.u32 " + pNorm + ", " + abs + ", 947912704;",            // 2^-14
+                "selp.b32 " + r + ", " + norm + ", " + sub + ", " + pNorm + ";",
+                "setp.ge.u32 " + pOver + ", " + abs + ", 1199566848;",           // 65520
+                "selp.b32 " + r + ", 2139095040, " + r + ", " + pOver + ";",
+                "or.b32 " + r + ", " + r + ", " + sign + ";",
+                "or.b32 " + q + ", " + b + ", 4194304;",
+                "and.b32 " + q + ", " + q + ", 4294959104;",
+                "setp.gt.u32 " + pNan + ", " + abs + ", 2139095040;",
+                "selp.b32 " + r + ", " + q + ", " + r + ", " + pNan + ";",
+                "mov.b32 " + d + ", " + r + ";");
+    }
+
     static final String CANONICAL_NAN = "0f7FC00000";
     static final String ONE = "0f3F800000";
     static final String ZERO = "0f00000000";
@@ -240,6 +295,8 @@ public final class PtxRenderer {
                 case ABS -> line("abs.f32 " + d + ", " + a + ";");
                 case MIN, MAX -> body.addAll(minMax(e.op() == Op.MAX, d, a, b, regs));
                 case FMA -> line("fma.rn.f32 " + d + ", " + a + ", " + b + ", " + c + ";");
+                case BF16 -> body.addAll(bf16(d, a, regs));
+                case F16 -> body.addAll(f16(d, a, regs));
                 // Ordered compares are false with NaN, as Java's <, <=, >, >=, ==; unordered-or-not-equal
                 // is true with NaN, as Java's !=.
                 case LT, LE, GT, GE, EQ, NE -> {
