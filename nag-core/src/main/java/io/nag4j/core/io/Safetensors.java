@@ -49,11 +49,17 @@ public final class Safetensors {
     public static final String METADATA_KEY = "__metadata__";
     /** A float32 as stored in the file: little-endian, at any byte offset. */
     static final ValueLayout.OfFloat FILE_F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** A 16-bit float's bits as stored in the file: little-endian. */
+    static final ValueLayout.OfShort FILE_I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Every dtype the safetensors format defines; nag4j loads F32 only and names the others. */
+    /** Every dtype the safetensors format defines; nag4j loads F32, BF16 and F16 and names the others. */
     private static final Set<String> KNOWN_DTYPES = Set.of("BOOL", "U8", "I8", "I16", "U16", "F16", "BF16", "I32", "U32",
             "F32", "F64", "I64", "U64", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64");
     private static final Set<String> ENTRY_FIELDS = Set.of("dtype", "shape", "data_offsets");
+    /** What nag4j reads: float32, and the 16-bit floats, widened exactly to float32 on load. */
+    public static final Set<String> READ_DTYPES = Set.of("F32", "BF16", "F16");
+
+    static int bytesOf(String dtype) { return dtype.equals("F32") ? 4 : 2; }
 
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -71,16 +77,19 @@ public final class Safetensors {
      * @param begin byte offset of its data in the data area
      * @param end   byte offset just past its data
      */
-    public record Entry(String name, long[] shape, long begin, long end) {
+    public record Entry(String name, long[] shape, long begin, long end, String dtype) {
         public Entry {
             shape = shape.clone();
         }
+
+        /** Bytes per element: 4 for F32, 2 for BF16 and F16. */
+        public int elementBytes() { return bytesOf(dtype); }
 
         @Override
         public long[] shape() { return shape.clone(); }
 
         /** Number of elements (1 for shape []). */
-        public long size() { return (end - begin) / Float.BYTES; }
+        public long size() { return (end - begin) / elementBytes(); }
 
         /** Dimension {@code i} of the shape. */
         public long dim(int i) { return shape[i]; }
@@ -221,11 +230,11 @@ public final class Safetensors {
         JsonNode dtype = required(path, what, node, "dtype");
         if (!dtype.isTextual()) throw new SafetensorsException(path, what + ": dtype " + dtype + " is not a string");
         String dt = dtype.textValue();
-        if (!dt.equals("F32")) {
+        if (!READ_DTYPES.contains(dt)) {
             if (KNOWN_DTYPES.contains(dt)) {
-                throw new SafetensorsException(path, what + " has dtype " + dt + "; nag4j reads F32 only");
+                throw new SafetensorsException(path, what + " has dtype " + dt + "; nag4j reads F32, BF16 and F16");
             }
-            throw new SafetensorsException(path, what + " has unknown dtype '" + dt + "'; nag4j reads F32 only");
+            throw new SafetensorsException(path, what + " has unknown dtype '" + dt + "'; nag4j reads F32, BF16 and F16");
         }
         JsonNode shapeNode = required(path, what, node, "shape");
         if (!shapeNode.isArray()) throw new SafetensorsException(path, what + ": shape " + shapeNode + " is not an array");
@@ -240,7 +249,7 @@ public final class Safetensors {
         }
         long bytes;
         try {
-            bytes = Math.multiplyExact(Tensor.sizeOf(name, shape), (long) Float.BYTES);
+            bytes = Math.multiplyExact(Tensor.sizeOf(name, shape), (long) bytesOf(dt));
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new SafetensorsException(path, what + ": shape " + shapeNode + " is too large", e);
         }
@@ -257,13 +266,13 @@ public final class Safetensors {
         if (begin > end) throw new SafetensorsException(path, what + ": data_offsets " + off + " begin after they end");
         if (end - begin != bytes) {
             throw new SafetensorsException(path, what + ": data_offsets " + off + " hold " + (end - begin)
-                    + " bytes but F32 shape " + shapeNode + " needs " + bytes);
+                    + " bytes but " + dt + " shape " + shapeNode + " needs " + bytes);
         }
         if (end > dataSize) {
             throw new SafetensorsException(path, what + ": data_offsets " + off + " run past the end of the data area ("
                     + dataSize + " bytes): the file is truncated or the offsets lie");
         }
-        return new Entry(name, shape, begin, end);
+        return new Entry(name, shape, begin, end, dt);
     }
 
     private static JsonNode required(Path path, String what, JsonNode node, String field) throws SafetensorsException {
@@ -306,7 +315,19 @@ public final class Safetensors {
      * atomically. The key may differ from the tensor's own name (a checkpoint's state tensors).
      */
     public static void write(Path path, SequencedMap<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        write(path, tensors, metadata, Map.of());
+    }
+
+    /**
+     * As {@link #write(Path, SequencedMap, Map)}, storing the tensors {@code dtypes} names as BF16
+     * or F16 (the rest F32): each value rounded to nearest even ({@link io.nag4j.core.ir.Narrowing}),
+     * which is exact for values already of that type (a mixed-precision param).
+     */
+    public static void write(Path path, SequencedMap<String, Tensor> tensors, Map<String, String> metadata, Map<String, String> dtypes) throws IOException {
         Objects.requireNonNull(path, "path");
+        for (var d : dtypes.entrySet()) {
+            if (!READ_DTYPES.contains(d.getValue())) throw new IllegalArgumentException("tensor '" + d.getKey() + "': nag4j writes F32, BF16 or F16, not " + d.getValue());
+        }
         if (tensors == null) throw new IllegalArgumentException("tensors to write to " + path + " are null");
         if (metadata == null) metadata = Map.of();
         // Check everything before the file is touched.
@@ -333,11 +354,13 @@ public final class Safetensors {
         for (Map.Entry<String, Tensor> named : tensors.entrySet()) {
             Tensor t = named.getValue();
             ObjectNode e = root.putObject(named.getKey());
-            e.put("dtype", "F32");
+            String dt = dtypes.getOrDefault(named.getKey(), "F32");
+            e.put("dtype", dt);
             ArrayNode shape = e.putArray("shape");
             for (long d : t.shape()) shape.add(d);
-            e.putArray("data_offsets").add(offset).add(offset + t.byteSize());
-            offset += t.byteSize();
+            long bytes = t.size() * bytesOf(dt);
+            e.putArray("data_offsets").add(offset).add(offset + bytes);
+            offset += bytes;
         }
         byte[] json;
         try {
@@ -358,8 +381,23 @@ public final class Safetensors {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment staging = arena.allocate(WRITE_CHUNK_BYTES, Tensor.ALIGNMENT);
                 long chunkElements = WRITE_CHUNK_BYTES / Float.BYTES;
-                for (Tensor t : order) {
+                List<String> keys = List.copyOf(tensors.keySet());
+                for (int ti = 0; ti < order.size(); ti++) {
+                    Tensor t = order.get(ti);
                     long n = t.size();
+                    String dt = dtypes.getOrDefault(keys.get(ti), "F32");
+                    if (!dt.equals("F32")) {
+                        boolean bf = dt.equals("BF16");
+                        for (long at = 0; at < n; at += chunkElements) {
+                            long count = Math.min(chunkElements, n - at);
+                            for (long i = 0; i < count; i++) {
+                                float v = t.get(at + i);
+                                staging.set(FILE_I16, 2 * i, bf ? io.nag4j.core.ir.Narrowing.toBf16Bits(v) : io.nag4j.core.ir.Narrowing.toF16Bits(v));
+                            }
+                            writeFully(ch, staging.asSlice(0, count * 2).asByteBuffer());
+                        }
+                        continue;
+                    }
                     for (long at = 0; at < n; at += chunkElements) {
                         long count = Math.min(chunkElements, n - at);
                         // segment() checks the tensor is still open: a tensor closed midway fails the write.

@@ -64,6 +64,9 @@ public final class SafetensorsReader implements AutoCloseable {
     /** The entry of that name, or {@code null}. */
     public Safetensors.Entry find(String name) { return byName.get(name); }
 
+    /** The dtype of tensor {@code name} as stored (F32, BF16 or F16; loads widen to float32). */
+    public String dtype(String name) { return entry(name).dtype(); }
+
     /** Loads one tensor into a new off-heap tensor of the same name and shape. */
     public Tensor load(String name) {
         return load(name, name);
@@ -110,6 +113,15 @@ public final class SafetensorsReader implements AutoCloseable {
                     + " elements; cannot copy " + n + " from element " + firstElement);
         }
         if (n == 0) return;
+        if (!e.dtype().equals("F32")) { // a 16-bit float, widened exactly
+            boolean bf = e.dtype().equals("BF16");
+            long at = e.begin() + firstElement * 2;
+            for (long i = 0; i < n; i++) {
+                short h = data.get(Safetensors.FILE_I16, at + 2 * i);
+                dst.set(i, bf ? io.nag4j.core.ir.Narrowing.fromBf16Bits(h) : io.nag4j.core.ir.Narrowing.fromF16Bits(h));
+            }
+            return;
+        }
         MemorySegment.copy(data, Safetensors.FILE_F32, e.begin() + firstElement * Float.BYTES,
                 dst.segment(), Tensor.F32, 0, n);
     }
