@@ -44,6 +44,9 @@ public final class HostBoundOptimizer implements BoundOptimizer {
      * this class's copies. A user-written rule's reference is the {@link EvaluatorExecutor} on its kernel.
      */
     public static Optimizer hostOptimizer(String backend, Rule rule, Hyperparams hp, Mode mode) {
+        if (backend.equals("reference") && rule instanceof io.nag4j.core.rule.MasterWeights mw) {
+            return new io.nag4j.core.reference.MasterWeightsReference(mw, hostOptimizer(backend, mw.base(), hp, mode));
+        }
         return switch (backend) {
             case "cpu" -> new KernelOptimizer(rule, hp, CpuBackend.shared(), mode);
             case "reference" -> mode == Mode.FAST || !io.nag4j.core.rule.Rules.all().contains(rule)

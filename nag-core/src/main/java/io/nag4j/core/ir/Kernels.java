@@ -27,6 +27,37 @@ public final class Kernels {
         return new Kernel(k.name(), k.inputs(), k.scalars(), eqns, outputs);
     }
 
+    /**
+     * Mixed precision with float32 master weights, as a kernel transform any rule gets unchanged:
+     * {@code k} runs on a new last input {@code master} (float32) wherever it read or wrote the
+     * param, and the param (input 0, a 16-bit value held as float32) is written as the new master
+     * rounded by {@code narrow} ({@link Op#BF16} or {@link Op#F16}). Named {@code <k>_master_<type>}.
+     */
+    public static Kernel withMaster(Kernel k, Op narrow) {
+        if (narrow != Op.BF16 && narrow != Op.F16) throw new IllegalArgumentException("not a narrowing: " + narrow);
+        int master = k.inputs().size();
+        List<String> inputs = new ArrayList<>(k.inputs());
+        inputs.add("master");
+        List<Eqn> eqns = new ArrayList<>();
+        for (Eqn e : k.eqns()) eqns.add(new Eqn(e.id(), e.op(), e.args().stream().map(a -> toMaster(a, master)).toList()));
+        List<Kernel.Output> outputs = new ArrayList<>();
+        Operand newMaster = new Operand.Input(master); // a rule that never writes its param keeps it
+        for (Kernel.Output o : k.outputs()) {
+            Operand v = toMaster(o.value(), master);
+            if (o.input() == Kernel.PARAM) newMaster = v;
+            else outputs.add(new Kernel.Output(o.input(), v));
+        }
+        int id = eqns.size();
+        eqns.add(new Eqn(id, narrow, List.of(newMaster)));
+        outputs.addFirst(new Kernel.Output(Kernel.PARAM, new Operand.Var(id)));
+        outputs.add(new Kernel.Output(master, newMaster));
+        return new Kernel(k.name() + "_master_" + narrow.mnemonic(), inputs, k.scalars(), eqns, outputs);
+    }
+
+    private static Operand toMaster(Operand a, int master) {
+        return a instanceof Operand.Input in && in.index() == Kernel.PARAM ? new Operand.Input(master) : a;
+    }
+
     private static List<Operand> renumber(List<Operand> args, int[] newId) {
         return args.stream().map(a -> a instanceof Operand.Var v ? (Operand) new Operand.Var(newId[v.id()]) : a).toList();
     }

@@ -102,7 +102,7 @@ public final class KernelOptimizer implements Optimizer {
 
     @Override
     public OptState init(ParamSet params) {
-        return OptState.zeros(rule.name(), rule.slots(), params);
+        return OptState.fresh(rule, params);
     }
 
     @Override

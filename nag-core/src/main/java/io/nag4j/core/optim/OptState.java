@@ -35,6 +35,19 @@ public final class OptState implements AutoCloseable {
         return new OptState(optimizer, m, 0);
     }
 
+    /**
+     * The state {@code rule} starts from on {@code params}: every slot zero, except the float32
+     * master weights of a {@link io.nag4j.core.rule.MasterWeights} rule, a copy of the params.
+     */
+    public static OptState fresh(io.nag4j.core.rule.Rule rule, ParamSet params) {
+        OptState s = zeros(rule.name(), rule.slots(), params);
+        if (rule instanceof io.nag4j.core.rule.MasterWeights) {
+            ParamSet m = s.slots.get(io.nag4j.core.rule.MasterWeights.MASTER);
+            for (int i = 0; i < m.size(); i++) m.get(i).copyFrom(params.get(i));
+        }
+        return s;
+    }
+
     public String optimizer() { return optimizer; }
 
     public long step() { return step; }

@@ -17,24 +17,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * for bf16), and the CPU backend's generated loop against the evaluator, bit for bit, NaN payloads included.
  */
 class NarrowingExhaustiveTest {
-    /** bf16 by exact double arithmetic: round |x| to a multiple of its bf16 ulp with Math.rint (ties to even). */
-    static int bf16Oracle(int bits) {
-        float x = Float.intBitsToFloat(bits);
-        if (Float.isNaN(x)) return (bits | 0x00400000) & 0xffff0000;
-        if (Float.isInfinite(x)) return bits;
-        int e = Math.max(Math.getExponent(x), Float.MIN_EXPONENT);
-        double ulp = Math.scalb(1.0, e - 7);
-        double r = Math.rint(x / ulp) * ulp;
-        if (Math.abs(r) > Float.intBitsToFloat(0x7f7f0000)) return (bits & 0x80000000) | 0x7f800000;
-        return Float.floatToRawIntBits((float) r) | (bits & 0x80000000); // keeps -0
-    }
+    static int bf16Oracle(int bits) { return Float.floatToRawIntBits(io.nag4j.core.reference.MasterWeightsReference.bf16(Float.intBitsToFloat(bits))); }
 
-    /** f16 through the JDK (IEEE 754 binaryy16 conversion, round to nearest even); NaN as the definition states. */
-    static int f16Oracle(int bits) {
-        float x = Float.intBitsToFloat(bits);
-        if (Float.isNaN(x)) return (bits | 0x00400000) & 0xffffe000;
-        return Float.floatToRawIntBits(Float.float16ToFloat(Float.floatToFloat16(x)));
-    }
+    static int f16Oracle(int bits) { return Float.floatToRawIntBits(io.nag4j.core.reference.MasterWeightsReference.f16(Float.intBitsToFloat(bits))); }
 
     @Test
     void theDefinitionMatchesIndependentOraclesOnEveryFloat32() {

@@ -71,6 +71,12 @@ public final class Backends {
      */
     public static BoundOptimizer bind(String spec, Rule rule, Hyperparams hp, ParamSet params, OptState state, Mode mode) {
         Resolved r = resolve(spec == null ? "cpu" : spec);
+        if (state == null && rule instanceof io.nag4j.core.rule.MasterWeights && params != null) {
+            params.checkCompatible(params, "params");
+            try (OptState fresh = OptState.fresh(rule, params)) { // the master starts as the params, on every backend
+                return r.backend().bind(r.device(), rule, hp, params, fresh, mode);
+            }
+        }
         return r.backend().bind(r.device(), rule, hp, params, state, mode);
     }
 
