@@ -8,6 +8,7 @@ import io.nag4j.core.optim.Mode;
 import io.nag4j.core.optim.OptState;
 import io.nag4j.core.optim.StepChecks;
 import io.nag4j.core.rule.Hyperparams;
+import io.nag4j.core.rule.MasterWeights;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
 import io.nag4j.core.tensor.ParamSet;
@@ -25,6 +26,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.LinkedHashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -52,7 +55,7 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "A hyperparameter, parsed to the nearest float32 (decimal or Java hex-float); repeatable. Others keep the rule's defaults.")
     List<String> hyperparams = new ArrayList<>();
 
-    @Option(names = "--params", paramLabel = "FILE", description = "Initial params: F32 tensors (safetensors). Either this or --resume.")
+    @Option(names = "--params", paramLabel = "FILE", description = "Initial params: F32, BF16 or F16 tensors (safetensors; a 16-bit param steps with float32 master weights, state/master/NAME in the output). Either this or --resume.")
     Path params;
 
     @Option(names = "--resume", paramLabel = "CKPT", description = {"Start from this checkpoint (params, state, step counter, and its hyperparameters,"
@@ -60,7 +63,7 @@ public final class ReplayCommand implements Callable<Integer> {
     Path resume;
 
     @Option(names = "--updates", required = true, paramLabel = "FILE",
-            description = "Per param, an F32 tensor of shape [steps, *param.shape] (safetensors).")
+            description = "Per param, an F32, BF16 or F16 tensor of shape [steps, *param.shape] (safetensors; widened exactly).")
     Path updates;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "Where to write the final params and state.")
@@ -88,6 +91,8 @@ public final class ReplayCommand implements Callable<Integer> {
         long resumedAt = ck == null ? 0 : ck.state().step();
         try (ck; ParamSet initial = ck == null ? readParams() : ck.params().copy(); SafetensorsReader trajectory = openUpdates()) {
             long steps = checkTrajectory(initial, trajectory);
+            Map<String, String> dtypes = ck == null ? paramDtypes() : Map.of();
+            if (!dtypes.isEmpty()) return replayMixed(rule, hp, m, initial, trajectory, steps, dtypes);
             try (BoundOptimizer bound = Backends.bind(backend, rule, hp, initial, ck == null ? null : ck.state(), m);
                  ParamSet step = initial.zerosLike("")) {
                 // Without a single element the steps change nothing but the counter, and a tiny file can claim
@@ -108,6 +113,86 @@ public final class ReplayCommand implements Callable<Integer> {
                             + bound.where() + " over " + last.size() + " tensors (" + last.totalSize() + " elements) into " + out);
                 }
             }
+        }
+        return 0;
+    }
+
+    /** The params stored as BF16 or F16 in {@code --params}, by name (the F32 ones are left out). */
+    private Map<String, String> paramDtypes() {
+        try (SafetensorsReader r = Safetensors.open(params)) {
+            Map<String, String> d = new LinkedHashMap<>();
+            for (Safetensors.Entry e : r.entries()) if (!e.dtype().equals("F32")) d.put(e.name(), e.dtype());
+            return d;
+        } catch (IOException e) {
+            throw inputError("params", params, e);
+        }
+    }
+
+    /**
+     * Mixed precision: each BF16 or F16 param steps with float32 master weights ({@link MasterWeights}:
+     * the rule on the master, the param its rounding to nearest even), the F32 ones as usual; one
+     * binding per dtype on the same backend, all stepped every step. The output keeps each param's
+     * dtype, the rule's slots in F32, and {@code state/master/<name>} (F32) for each 16-bit param.
+     */
+    private int replayMixed(Rule rule, Hyperparams hp, Mode m, ParamSet initial, SafetensorsReader trajectory, long steps,
+                            Map<String, String> dtypes) throws IOException {
+        Map<String, List<Tensor>> byType = new LinkedHashMap<>();
+        for (Tensor p : initial) byType.computeIfAbsent(dtypes.getOrDefault(p.name(), "F32"), k -> new ArrayList<>()).add(p);
+        List<BoundOptimizer> bound = new ArrayList<>();
+        List<ParamSet> stepSets = new ArrayList<>();
+        try {
+            for (var e : byType.entrySet()) {
+                Rule r = e.getKey().equals("F32") ? rule : new MasterWeights(rule, e.getKey().toLowerCase(java.util.Locale.ROOT));
+                ParamSet group = new ParamSet(e.getValue()); // views of initial's tensors: not closed here
+                bound.add(Backends.bind(backend, r, hp, group, null, m));
+                stepSets.add(group.zerosLike(""));
+            }
+            boolean noElements = initial.totalSize() == 0;
+            for (long s = 0; s < (noElements ? 0 : steps); s++) {
+                for (int g = 0; g < bound.size(); g++) {
+                    for (Tensor u : stepSets.get(g)) trajectory.copy(u.name(), s * u.size(), u);
+                    bound.get(g).step(stepSets.get(g));
+                }
+            }
+            List<ParamSet> finals = new ArrayList<>();
+            List<OptState> states = new ArrayList<>();
+            try {
+                for (BoundOptimizer b : bound) {
+                    finals.add(b.readParams());
+                    states.add(b.readState());
+                }
+                List<Tensor> outParams = new ArrayList<>(), master = new ArrayList<>();
+                Map<String, List<Tensor>> slots = new LinkedHashMap<>();
+                for (String slot : rule.slots()) slots.put(slot, new ArrayList<>());
+                for (Tensor p : initial) {
+                    for (int g = 0; g < finals.size(); g++) {
+                        Tensor t = finals.get(g).find(p.name());
+                        if (t == null) continue;
+                        outParams.add(t);
+                        for (String slot : rule.slots()) slots.get(slot).add(states.get(g).slot(slot).get(p.name()));
+                        if (dtypes.containsKey(p.name())) master.add(states.get(g).slot(MasterWeights.MASTER).get(p.name()));
+                    }
+                }
+                long step = states.getFirst().step() + (noElements ? steps : 0);
+                Map<String, ParamSet> sets = new LinkedHashMap<>();
+                slots.forEach((k, v) -> sets.put(k, new ParamSet(v)));
+                OptState state = new OptState(rule.name(), sets, step); // views: the states below own the tensors
+                try {
+                    Checkpoint.save(out, new ParamSet(outParams), state, hp, dtypes, new ParamSet(master));
+                } catch (IOException e) {
+                    throw new IOException("cannot write " + out + ": " + e, e);
+                }
+                spec.commandLine().getOut().println("replayed " + steps + " steps of " + rule.name() + (m == Mode.FAST ? " (FAST)" : "")
+                        + " with float32 master weights for " + dtypes.size() + " 16-bit params (" + String.join(", ", new java.util.LinkedHashSet<>(dtypes.values()))
+                        + ", rounded to nearest even) on " + bound.getFirst().where() + " over " + initial.size() + " tensors ("
+                        + initial.totalSize() + " elements) into " + out);
+            } finally {
+                finals.forEach(ParamSet::close);
+                states.forEach(OptState::close);
+            }
+        } finally {
+            bound.forEach(BoundOptimizer::close);
+            stepSets.forEach(ParamSet::close);
         }
         return 0;
     }

@@ -294,11 +294,12 @@ class ReplayCommandTest {
         writeTensors(uState, Tensor.of("state/phi/w", new float[1], 1, 1));
         assertRejected("param 'state/phi/w'", o, cat(base, "--params", pState.toString(), "--updates", uState.toString()));
 
-        // Non-F32 dtypes, in either file.
+        // Dtypes other than F32, BF16 and F16, in either file; a 16-bit one sized as F32.
         Path p64 = foreign("w", "F64", "[2]", 16);
-        assertRejected("tensor 'w' has dtype F64; nag4j reads F32 only", o, cat(base, "--params", p64.toString(), "--updates", u.toString()));
-        Path u16 = foreign("w", "BF16", "[4,2]", 16);
-        assertRejected("tensor 'w' has dtype BF16; nag4j reads F32 only", o, cat(base, "--params", p.toString(), "--updates", u16.toString()));
+        assertRejected("tensor 'w' has dtype F64; nag4j reads F32, BF16 and F16", o, cat(base, "--params", p64.toString(), "--updates", u.toString()));
+        Path u16 = foreign("w", "BF16", "[4,2]", 32);
+        assertRejected("tensor 'w': data_offsets [0,32] hold 32 bytes but BF16 shape [4,2] needs 16", o,
+                cat(base, "--params", p.toString(), "--updates", u16.toString()));
 
         // Corrupt files: truncated, garbage, empty params.
         Path uCut = dir.resolve("U-cut.safetensors");

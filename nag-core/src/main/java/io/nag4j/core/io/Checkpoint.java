@@ -60,6 +60,16 @@ public final class Checkpoint implements AutoCloseable {
 
     /** Saves {@code params}, {@code state} and {@code hp} to {@code path}, atomically. */
     public static void save(Path path, ParamSet params, OptState state, Hyperparams hp) throws IOException {
+        save(path, params, state, hp, Map.of(), null);
+    }
+
+    /**
+     * As {@link #save(Path, ParamSet, OptState, Hyperparams)} for mixed precision: the params
+     * {@code dtypes} names are stored as {@code BF16} or {@code F16} (their values are), and
+     * {@code master} (their float32 master weights, named as those params) as
+     * {@code state/master/<name>} in F32; metadata {@code master} lists them.
+     */
+    public static void save(Path path, ParamSet params, OptState state, Hyperparams hp, Map<String, String> dtypes, ParamSet master) throws IOException {
         Objects.requireNonNull(path, "path");
         if (params == null) throw new IllegalArgumentException("params to save are null");
         if (state == null) throw new IllegalArgumentException("optimizer state to save is null");
@@ -92,7 +102,16 @@ public final class Checkpoint implements AutoCloseable {
         meta.put("step", Long.toString(state.step()));
         meta.put("slots", String.join(",", state.slotNames()));
         hp.asMap().forEach((k, v) -> meta.put(HP_PREFIX + k, Float.toString(v)));
-        Safetensors.write(path, tensors, meta);
+        if (master != null && master.size() > 0) {
+            for (Tensor m : master) {
+                Tensor p = params.find(m.name());
+                if (p == null || !p.sameShape(m)) throw new IllegalArgumentException("master weights '" + m.name() + "' match no param of its shape");
+                if (!dtypes.containsKey(m.name())) throw new IllegalArgumentException("param '" + m.name() + "' has master weights but no 16-bit dtype");
+                tensors.put(stateName("master", m.name()), m);
+            }
+            meta.put("master", String.join(",", master.names()));
+        }
+        Safetensors.write(path, tensors, meta, dtypes);
     }
 
     /** Loads a checkpoint saved by {@link #save}, checking that its pieces fit together. */

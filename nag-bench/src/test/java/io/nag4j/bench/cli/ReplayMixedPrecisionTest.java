@@ -1,0 +1,93 @@
+package io.nag4j.bench.cli;
+
+import io.nag4j.core.io.Safetensors;
+import io.nag4j.core.io.SafetensorsReader;
+import io.nag4j.core.ir.Narrowing;
+import io.nag4j.core.reference.MasterWeightsReference;
+import io.nag4j.core.rule.Rules;
+import io.nag4j.core.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code nag4j replay} with BF16 and F16 params (and F32 ones beside them, and BF16 updates): every
+ * optimizer on cpu and PoCL writes the bytes the reference backend writes (float32 master weights,
+ * the independent MasterWeightsReference), each param keeps its dtype, its master is in
+ * {@code state/master/<name>} as F32, and each param is its master rounded to nearest even.
+ */
+class ReplayMixedPrecisionTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void sixteenBitParamsReplayWithMasterWeightsIdenticallyOnEveryBackend() throws Exception {
+        SplittableRandom r = new SplittableRandom(14);
+        int steps = 7;
+        Path p = dir.resolve("P.safetensors"), u = dir.resolve("U.safetensors");
+        try (Tensor w = gauss("w", r, 12, x -> Narrowing.bf16((float) x), 3, 4); Tensor b = gauss("b", r, 5, x -> Narrowing.f16((float) x), 5);
+             Tensor c = gauss("c", r, 2, x -> x, 2);
+             Tensor uw = gauss("w", r, steps * 12, x -> x, steps, 3, 4); Tensor ub = gauss("b", r, steps * 5, x -> x, steps, 5);
+             Tensor uc = gauss("c", r, steps * 2, x -> x, steps, 2)) {
+            Safetensors.write(p, map(w, b, c), Map.of(), Map.of("w", "BF16", "b", "F16"));
+            Safetensors.write(u, map(uw, ub, uc), Map.of(), Map.of("w", "BF16"));
+        }
+        List<String> backends = new ArrayList<>(List.of("cpu"));
+        ReplayBackendsAgreeTestAccess.openClOrSkipSoft(backends);
+        for (String rule : Rules.names()) {
+            Path ref = dir.resolve(rule + "-reference.safetensors");
+            run(rule, "reference", p, u, ref);
+            try (SafetensorsReader o = SafetensorsReader.open(ref)) {
+                assertEquals("BF16", o.dtype("w"));
+                assertEquals("F16", o.dtype("b"));
+                assertEquals("F32", o.dtype("c"));
+                assertEquals("F32", o.dtype("state/master/w"));
+                assertNull(o.find("state/master/c"), "an F32 param has no master weights");
+                try (Tensor pw = o.load("w"); Tensor mw = o.load("state/master/w"); Tensor pb = o.load("b"); Tensor mb = o.load("state/master/b")) {
+                    for (int i = 0; i < pw.size(); i++) assertEquals(Float.floatToRawIntBits(MasterWeightsReference.bf16(mw.get(i))), Float.floatToRawIntBits(pw.get(i)), rule + " w[" + i + "]");
+                    for (int i = 0; i < pb.size(); i++) assertEquals(Float.floatToRawIntBits(MasterWeightsReference.f16(mb.get(i))), Float.floatToRawIntBits(pb.get(i)), rule + " b[" + i + "]");
+                }
+                for (String slot : Rules.byName(rule).slots()) assertEquals("F32", o.dtype("state/" + slot + "/w"));
+            }
+            for (String b : backends) {
+                Path out = dir.resolve(rule + "-" + b.replace(':', '_') + ".safetensors");
+                run(rule, b, p, u, out);
+                assertArrayEquals(Files.readAllBytes(ref), Files.readAllBytes(out), rule + " on " + b + ": not the reference's bytes");
+            }
+        }
+    }
+
+    static void run(String rule, String backend, Path p, Path u, Path out) {
+        StringWriter o = new StringWriter(), e = new StringWriter();
+        int code = Main.run(new PrintWriter(o), new PrintWriter(e), "replay", "--optimizer", rule, "--params", p.toString(), "--updates", u.toString(),
+                "--out", out.toString(), "--backend", backend);
+        assertEquals(0, code, rule + " on " + backend + ": " + o + e);
+        assertTrue(o.toString().contains("master weights for 2 16-bit params"), o.toString());
+    }
+
+    static Tensor gauss(String name, SplittableRandom r, int n, java.util.function.DoubleUnaryOperator f, long... shape) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) f.applyAsDouble((float) r.nextGaussian());
+        return Tensor.of(name, v, shape);
+    }
+
+    static java.util.SequencedMap<String, Tensor> map(Tensor... ts) {
+        LinkedHashMap<String, Tensor> m = new LinkedHashMap<>();
+        for (Tensor t : ts) m.put(t.name(), t);
+        return m;
+    }
+}
