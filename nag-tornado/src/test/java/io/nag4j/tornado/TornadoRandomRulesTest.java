@@ -29,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Random IR kernels (random DAGs over every op, hostile inputs, random exact constants, traced
  * like a user's rule) through TornadoVM, against the CPU backend, bit for bit (NaN by class). On
  * {@code tornado} they go through TornadoVM's own compiler; a kernel with FMA, which it cannot
- * compile exactly, must be refused at bind, naming the rule.
+ * compile exactly, or with a bf16/f16 narrowing, which its renderer does not lower yet, must be
+ * refused at bind, naming the rule.
  */
 class TornadoRandomRulesTest {
     static final int RULES = Integer.getInteger("nag4j.tornado.randomRules", 24);
@@ -48,6 +49,14 @@ class TornadoRandomRulesTest {
                 if (fma && backend.equals("tornado")) {
                     var e = assertThrows(NotBitExactException.class, () -> Backends.bind(backend, rule, hp, params, null, Mode.EXACT), rule::toString);
                     assertTrue(e.getMessage().contains("rule '" + rule.name() + "'") && e.getMessage().contains("fma"), e.getMessage());
+                    refused++;
+                    continue;
+                }
+                // The JIT renderer does not lower bf16/f16 yet (a narrowing it folds as a constant it does): refused at bind, naming the rule.
+                boolean narrows = rule.kernel(hp).eqns().stream().map(Eqn::op).anyMatch(op -> op == Op.BF16 || op == Op.F16) && !renders(rule, hp);
+                if (narrows && backend.equals("tornado")) {
+                    var e = assertThrows(IllegalArgumentException.class, () -> Backends.bind(backend, rule, hp, params, null, Mode.EXACT), rule::toString);
+                    assertTrue(e.getMessage().contains("rule '" + rule.name() + "'") && e.getMessage().contains("narrows to"), e.getMessage());
                     refused++;
                     continue;
                 }
@@ -81,6 +90,15 @@ class TornadoRandomRulesTest {
         Random r = new Random(99);
         try (ParamSet params = hostile(r, "q"); ParamSet updates = params.zerosLike("")) {
             compare(backend, rule, rule.defaults(), params, updates, r);
+        }
+    }
+
+    private static boolean renders(Rule rule, Hyperparams hp) {
+        try {
+            TornadoKernelRenderer.render(rule.kernel(hp), Mode.EXACT);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 
