@@ -50,7 +50,7 @@ public final class Agreement {
     /** As {@link #run(String, Rule, Mode, int, int, long)} from hyperparameters {@code base} (and so their flags' kernel). */
     public static Outcome run(String backend, Rule rule, Hyperparams base, Mode mode, int steps, int tensors, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed ^ rule.name().hashCode());
-        try (ParamSet params = oddParams(rnd, tensors); ParamSet updates = params.zerosLike("");
+        try (ParamSet params = roundedTo(rule, oddParams(rnd, tensors)); ParamSet updates = params.zerosLike("");
              BoundOptimizer ref = Backends.bind("reference", rule, base, params, null, mode);
              BoundOptimizer dev = Backends.bind(backend, rule, base, params, null, mode)) {
             Tally tally = new Tally();
@@ -65,6 +65,14 @@ public final class Agreement {
             }
             return new Outcome(rule.name(), dev.where(), steps, params.totalSize(), tally.compared, tally.differing, tally.maxUlp, tally.first);
         }
+    }
+
+    /** {@code params} rounded in place to a {@link io.nag4j.core.rule.MasterWeights} rule's type (a 16-bit param holds a 16-bit value from the start); unchanged for other rules. */
+    private static ParamSet roundedTo(Rule rule, ParamSet params) {
+        if (rule instanceof io.nag4j.core.rule.MasterWeights mw) {
+            for (Tensor t : params) for (long e = 0; e < t.size(); e++) t.set(e, mw.round(t.get(e)));
+        }
+        return params;
     }
 
     /** Running counts of one comparison or several. */

@@ -111,6 +111,11 @@ public final class TrainCommand implements Callable<Integer> {
                     "against nag4j's reference on DJL's own gradients). Default: host."})
     String gradients;
 
+    @Option(names = "--param-dtype", defaultValue = "f32", paramLabel = "TYPE",
+            description = {"f32 (default), or bf16 / f16: 16-bit params with float32 master weights (the optimizer steps the master,",
+                    "each param is the master rounded to nearest even; the gradients are computed at the 16-bit params). Host gradients only."})
+    String paramDtype;
+
     @Spec
     CommandSpec spec;
 
@@ -126,6 +131,12 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         Rule rule = Rules.byName(optimizer);
+        String dtype = paramDtype.strip().toLowerCase(Locale.ROOT);
+        if (!List.of("f32", "bf16", "f16").contains(dtype)) throw new IllegalArgumentException("--param-dtype must be f32, bf16 or f16, got '" + paramDtype + "'");
+        if (!dtype.equals("f32")) {
+            if (gradients.strip().equalsIgnoreCase("djl")) throw new IllegalArgumentException("--param-dtype " + dtype + " works with host gradients; DJL's weights are float32");
+            rule = new io.nag4j.core.rule.MasterWeights(rule, dtype);
+        }
         if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         if (saveEvery != null && (saveEvery < 1 || checkpointDir == null)) throw new IllegalArgumentException("--save-every needs a positive K and --checkpoint DIR");
@@ -144,6 +155,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
 
         ParamSet init = m.init(seed);
+        if (rule instanceof io.nag4j.core.rule.MasterWeights mw) { // 16-bit params from the start: the master starts as them
+            for (Tensor t : init) for (long e = 0; e < t.size(); e++) t.set(e, mw.round(t.get(e)));
+        }
         OptState initState = null;
         Hyperparams base;
         long start = 0;
@@ -381,6 +395,7 @@ public final class TrainCommand implements Callable<Integer> {
         doc.put("command", "nag4j train");
         doc.put("model", model);
         doc.put("gradients", gradients);
+        doc.put("param_dtype", paramDtype);
         doc.put("optimizer", rule.name());
         doc.put("hyperparameters", base.asMap());
         doc.put("schedule", sched.kind());

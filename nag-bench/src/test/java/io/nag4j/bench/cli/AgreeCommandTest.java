@@ -32,12 +32,41 @@ class AgreeCommandTest {
                 "--tensors", "7", "--json", json.toString());
         assertEquals(0, code, err.toString());
         JsonNode results = new ObjectMapper().readTree(json.toFile()).get("results");
-        assertEquals(Rules.names().size(), results.size());
+        assertEquals(3 * Rules.names().size(), results.size(), "every optimizer with f32, bf16 and f16 params (the default)");
         for (JsonNode r : results) {
             assertEquals(0, r.get("differing").asLong(), r.toString());
             assertTrue(r.get("compared").asLong() > 0, r.toString());
         }
         assertTrue(out.toString().contains("bitwise identical"), out.toString());
+    }
+
+    /** bf16 and f16 params on master weights: every optimizer on cpu and PoCL gives the reference's params, slots and master. */
+    @Test
+    void sixteenBitParamsAgreeOnCpuAndOpenClForEveryOptimizer() throws Exception {
+        java.util.List<String> backends = new java.util.ArrayList<>(java.util.List.of("cpu"));
+        ReplayBackendsAgreeTest.openClOrSkipSoft(backends);
+        for (String b : backends) {
+            Path json = dir.resolve("half-" + b.replace(':', '_') + ".json");
+            StringWriter out = new StringWriter(), err = new StringWriter();
+            int code = Main.run(new PrintWriter(out), new PrintWriter(err), "agree", "--backend", b, "--param-dtype", "bf16,f16", "--steps", "25",
+                    "--tensors", "17", "--json", json.toString());
+            assertEquals(0, code, b + ": " + out + err);
+            JsonNode results = new ObjectMapper().readTree(json.toFile()).get("results");
+            assertEquals(2 * Rules.names().size(), results.size());
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (JsonNode r : results) {
+                assertEquals(0, r.get("differing").asLong(), b + " " + r);
+                seen.add(r.get("paramDtype").asText());
+            }
+            assertEquals(java.util.Set.of("bf16", "f16"), seen);
+            assertTrue(out.toString().contains("adam@bf16") && out.toString().contains("nag@f16"), out.toString());
+        }
+        for (String[] bad : new String[][] {{"--param-dtype", "f8"}, {"--param-dtype", "bf16,bf16"}, {"--rounding", "stochastic"}}) {
+            StringWriter out = new StringWriter(), err = new StringWriter();
+            String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("agree"), java.util.Arrays.stream(bad)).toArray(String[]::new);
+            assertEquals(2, Main.run(new PrintWriter(out), new PrintWriter(err), args), String.join(" ", bad) + ": " + err);
+            assertEquals(1, err.toString().strip().lines().count(), err.toString());
+        }
     }
 
     @Test
@@ -52,7 +81,7 @@ class AgreeCommandTest {
             assertEquals(0, code, b + ": " + out + err);
             JsonNode doc = new ObjectMapper().readTree(json.toFile());
             assertEquals("fast", doc.get("numerics").asText());
-            assertEquals(Rules.names().size(), doc.get("results").size());
+            assertEquals(3 * Rules.names().size(), doc.get("results").size());
             for (JsonNode r : doc.get("results")) assertEquals(0, r.get("differing").asLong(), b + " " + r);
         }
         StringWriter out = new StringWriter(), err = new StringWriter();

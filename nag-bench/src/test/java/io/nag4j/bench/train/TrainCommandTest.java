@@ -63,6 +63,31 @@ class TrainCommandTest {
         assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4));
     }
 
+    /** 16-bit params on float32 master weights: every backend identical, checkpoints carry the master, a resume continues it. */
+    @Test
+    void sixteenBitParamsTrainIdenticallyAndResume() throws Exception {
+        for (String dtype : List.of("bf16", "f16")) {
+            Path straight = dir.resolve("mp-" + dtype), resumed = dir.resolve("mp-" + dtype + "-resumed");
+            Run r = run("train", "--param-dtype", dtype, "--optimizer", "adam", "--steps", "20", "--batch", "16", "--backend", backends(),
+                    "--checkpoint", straight.toString(), "--save-every", "10");
+            assertEquals(0, r.code(), r.out() + r.err());
+            assertTrue(r.out().contains("bit-identical"), r.out());
+            try (io.nag4j.core.io.SafetensorsReader ck = io.nag4j.core.io.SafetensorsReader.open(straight.resolve("step-000020.safetensors"));
+                 Tensor w = ck.load("W1"); Tensor m = ck.load("state/master/W1")) {
+                for (int i = 0; i < w.size(); i++) {
+                    float want = dtype.equals("bf16") ? io.nag4j.core.reference.MasterWeightsReference.bf16(m.get(i)) : io.nag4j.core.reference.MasterWeightsReference.f16(m.get(i));
+                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(w.get(i)), dtype + " W1[" + i + "] is not its master rounded");
+                }
+            }
+            Run b = run("train", "--param-dtype", dtype, "--optimizer", "adam", "--steps", "20", "--batch", "16", "--backend", "cpu",
+                    "--checkpoint", resumed.toString(), "--save-every", "10", "--resume", straight.resolve("step-000010.safetensors").toString());
+            assertEquals(0, b.code(), b.out() + b.err());
+            assertArrayEquals(Files.readAllBytes(straight.resolve("step-000020.safetensors")), Files.readAllBytes(resumed.resolve("step-000020.safetensors")), dtype);
+        }
+        assertEquals(2, run("train", "--param-dtype", "f8").code());
+        assertEquals(2, run("train", "--param-dtype", "bf16", "--gradients", "djl").code());
+    }
+
     @Test
     void flagsAndStepScheduleAreIdenticalToo() {
         Run r = run("train", "--optimizer", "rmsprop", "--hp", "centered=1", "--hp", "momentum=0.9", "--hp", "lr=0.001",
