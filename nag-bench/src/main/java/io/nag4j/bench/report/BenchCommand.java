@@ -113,6 +113,12 @@ public final class BenchCommand implements Callable<Integer> {
                 List<String> streamed = new ArrayList<>(k.inputs());
                 report.configurations.add(new Report.Configuration(rule.name(), c.getKey(), c.getValue().asMap(), k.name(), streamed, k.bytesPerElement()));
             }
+            // Mixed precision (docs/mixed-precision.md): the defaults with bf16 and f16 params on float32 master weights.
+            for (String precision : List.of("bf16", "f16")) {
+                Kernel k = new io.nag4j.core.rule.MasterWeights(rule, precision).kernel(rule.defaults());
+                report.configurations.add(new Report.Configuration(rule.name(), "defaults, " + precision + " params + master", rule.defaults().asMap(), k.name(),
+                        new ArrayList<>(k.inputs()), k.bytesPerElement()));
+            }
         }
 
         // Agreement first: it is the promise, and cheap. Every configuration, since each is its own kernel.
