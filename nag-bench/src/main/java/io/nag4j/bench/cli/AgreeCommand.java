@@ -94,10 +94,11 @@ public final class AgreeCommand implements Callable<Integer> {
         }
         List<String> dtypes = new ArrayList<>();
         List<String> asked = paramDtypes;
+        boolean onlyF32 = false;
         if (asked == null) {
             boolean jit = Backends.get(Drivers.parseSpec(backend).driver()) instanceof TornadoBackends.Jit;
             asked = jit ? List.of("f32") : List.of("f32", "bf16", "f16");
-            if (jit) spec.commandLine().getErr().println("nag4j: agree on " + backend + ": f32 params only (the tornado JIT does not lower bf16/f16; tornado-prebuilt does)");
+            onlyF32 = jit;
         }
         for (String d : asked) {
             String t = d.strip().toLowerCase(java.util.Locale.ROOT);
@@ -128,6 +129,8 @@ public final class AgreeCommand implements Callable<Integer> {
                             + r.firstDifference());
             out.flush();
         }
+        // Said once the runs are done (a backend that cannot start says only why).
+        if (onlyF32) spec.commandLine().getErr().println("nag4j: agree on " + backend + ": f32 params only (the tornado JIT does not lower bf16/f16; tornado-prebuilt does)");
         if (json != null) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("backend", backend);
