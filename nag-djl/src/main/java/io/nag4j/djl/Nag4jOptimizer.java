@@ -171,16 +171,7 @@ public final class Nag4jOptimizer extends Optimizer implements AutoCloseable {
         }
         if (merged != null) stage(p, grad);
         else stepAlone(p, grad);
-        zeroGradient(weight);
-    }
-
-    /** As DJL's own optimizers do after an update: the engine accumulates gradients until they are zeroed. */
-    private static void zeroGradient(NDArray weight) {
-        if (!weight.hasGradient()) return;
-        try (NDArray g = weight.getGradient()) {
-            if (NdArrays.isView(g)) NdArrays.segment(g).fill((byte) 0);
-            else g.set(new float[Math.toIntExact(g.size())]);
-        }
+        p.zeroGradient();
     }
 
     /** One launch for this parameter alone (the first step, or {@code PER_PARAMETER}). */
@@ -381,7 +372,12 @@ public final class Nag4jOptimizer extends Optimizer implements AutoCloseable {
         }
     }
 
-    private static List<Pair<String, Parameter>> trainable(Block block) {
+    /**
+     * The block's trainable parameters (those DJL computes gradients for), named as
+     * {@code block.getParameters()} names them, in its order: what {@link #save}, {@link #load} and
+     * {@link ReferenceShadow} hold. Refuses a parameter not initialized yet, naming it.
+     */
+    public static List<Pair<String, Parameter>> trainable(Block block) {
         Objects.requireNonNull(block, "block");
         List<Pair<String, Parameter>> l = new ArrayList<>();
         for (Pair<String, Parameter> e : block.getParameters()) {
@@ -439,6 +435,7 @@ public final class Nag4jOptimizer extends Optimizer implements AutoCloseable {
         ParamSet single;
         Tensor staged;          // PER_STEP: the gradient copied here
         Boolean gradView;       // learned from the first gradient
+        Boolean weightGradView; // whether the weight's own gradient (zeroed after each update) is a view
 
         Param(String id, long[] shape) {
             this.id = id;
@@ -476,6 +473,19 @@ public final class Nag4jOptimizer extends Optimizer implements AutoCloseable {
         boolean gradIsView(NDArray grad) {
             if (gradView == null) gradView = NdArrays.isView(grad);
             return gradView;
+        }
+
+        /**
+         * As DJL's own optimizers do after an update: the engine accumulates gradients until they
+         * are zeroed. Whether the weight's gradient is a view is found out once, not every step.
+         */
+        void zeroGradient() {
+            if (!array.hasGradient()) return;
+            try (NDArray g = array.getGradient()) {
+                if (weightGradView == null) weightGradView = NdArrays.isView(g);
+                if (weightGradView) NdArrays.segment(g).fill((byte) 0);
+                else g.set(new float[Math.toIntExact(g.size())]);
+            }
         }
 
         /** Without a view, DJL's weight is copied in before each step (another part of DJL may have changed it). */

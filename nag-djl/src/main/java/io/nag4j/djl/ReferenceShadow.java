@@ -34,13 +34,13 @@ public final class ReferenceShadow implements AutoCloseable {
         }
     }
 
-    private final List<Pair<String, Parameter>> trainable = new ArrayList<>();
+    private final List<Pair<String, Parameter>> trainable;
     private final BoundOptimizer reference;
     private final ParamSet grads, weights;
 
     /** The reference for {@code rule}, bound to the block's current weights and {@code initial} state (null: fresh). */
     public ReferenceShadow(Block block, Rule rule, Hyperparams hp, OptState initial, Mode mode) {
-        for (Pair<String, Parameter> e : block.getParameters()) if (e.getValue().requiresGradient()) trainable.add(e);
+        trainable = Nag4jOptimizer.trainable(block);
         List<Tensor> w = new ArrayList<>();
         for (Pair<String, Parameter> e : trainable) {
             NDArray a = e.getValue().getArray();

@@ -60,7 +60,7 @@ final class DjlTraining implements AutoCloseable {
             model.setBlock(block);
             trainer = model.newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()).optOptimizer(optimizer));
             trainer.initialize(new Shape(batch, data.features()));
-            List<Pair<String, Parameter>> ps = trainable(block);
+            List<Pair<String, Parameter>> ps = Nag4jOptimizer.trainable(block);
             if (ps.size() != init.size()) throw new IllegalStateException("the DJL block has " + ps.size() + " parameters, the host model " + init.size());
             for (int i = 0; i < ps.size(); i++) ps.get(i).getValue().getArray().set(init.get(i).toArray()); // same layout: (out, in) weights, then bias
             OptState state = null;
@@ -90,7 +90,7 @@ final class DjlTraining implements AutoCloseable {
 
         List<float[]> weights() {
             List<float[]> w = new ArrayList<>();
-            for (Pair<String, Parameter> p : trainable(block)) w.add(p.getValue().getArray().toFloatArray());
+            for (Pair<String, Parameter> p : Nag4jOptimizer.trainable(block)) w.add(p.getValue().getArray().toFloatArray());
             return w;
         }
 
@@ -100,7 +100,7 @@ final class DjlTraining implements AutoCloseable {
             return s.isEmpty() ? 0 : s.get(s.size() / 2) / 1e3;
         }
 
-        List<String> names() { return trainable(block).stream().map(Pair::getKey).toList(); }
+        List<String> names() { return Nag4jOptimizer.trainable(block).stream().map(Pair::getKey).toList(); }
 
         @Override
         public void close() {
@@ -153,11 +153,6 @@ final class DjlTraining implements AutoCloseable {
         return b;
     }
 
-    static List<Pair<String, Parameter>> trainable(ai.djl.nn.Block block) {
-        List<Pair<String, Parameter>> l = new ArrayList<>();
-        for (Pair<String, Parameter> e : block.getParameters()) if (e.getValue().requiresGradient()) l.add(e);
-        return l;
-    }
 
     Run add(String backend, ParamSet init, Resume resume) throws IOException {
         Run r = new Run(backend, init, resume);
