@@ -68,7 +68,7 @@ public final class Agreement {
     }
 
     /** {@code params} rounded in place to a {@link io.nag4j.core.rule.MasterWeights} rule's type (a 16-bit param holds a 16-bit value from the start); unchanged for other rules. */
-    private static ParamSet roundedTo(Rule rule, ParamSet params) {
+    public static ParamSet roundedTo(Rule rule, ParamSet params) {
         if (rule instanceof io.nag4j.core.rule.MasterWeights mw) {
             for (Tensor t : params) for (long e = 0; e < t.size(); e++) t.set(e, mw.round(t.get(e)));
         }

@@ -91,7 +91,7 @@ public final class ReplayCommand implements Callable<Integer> {
         long resumedAt = ck == null ? 0 : ck.state().step();
         try (ck; ParamSet initial = ck == null ? readParams() : ck.params().copy(); SafetensorsReader trajectory = openUpdates()) {
             long steps = checkTrajectory(initial, trajectory);
-            Map<String, String> dtypes = ck == null ? paramDtypes() : Map.of();
+            Map<String, String> dtypes = ck == null ? paramDtypes : Map.of();
             if (!dtypes.isEmpty()) return replayMixed(rule, hp, m, initial, trajectory, steps, dtypes);
             try (BoundOptimizer bound = Backends.bind(backend, rule, hp, initial, ck == null ? null : ck.state(), m);
                  ParamSet step = initial.zerosLike("")) {
@@ -115,17 +115,6 @@ public final class ReplayCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** The params stored as BF16 or F16 in {@code --params}, by name (the F32 ones are left out). */
-    private Map<String, String> paramDtypes() {
-        try (SafetensorsReader r = Safetensors.open(params)) {
-            Map<String, String> d = new LinkedHashMap<>();
-            for (Safetensors.Entry e : r.entries()) if (!e.dtype().equals("F32")) d.put(e.name(), e.dtype());
-            return d;
-        } catch (IOException e) {
-            throw inputError("params", params, e);
-        }
     }
 
     /**
@@ -246,9 +235,15 @@ public final class ReplayCommand implements Callable<Integer> {
         }
     }
 
+    /** The params stored as BF16 or F16 in {@code --params}, by name (F32 ones left out): found by {@link #readParams}. */
+    private Map<String, String> paramDtypes = Map.of();
+
     private ParamSet readParams() {
-        try {
-            ParamSet p = Safetensors.read(params).tensors();
+        try (SafetensorsReader r = Safetensors.open(params)) {
+            Map<String, String> d = new LinkedHashMap<>();
+            for (Safetensors.Entry e : r.entries()) if (!e.dtype().equals("F32")) d.put(e.name(), e.dtype());
+            paramDtypes = d;
+            ParamSet p = r.loadAll();
             if (p.size() == 0) {
                 p.close();
                 throw new IllegalArgumentException("params file " + params + " holds no tensors");

@@ -154,10 +154,7 @@ public final class TrainCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--gradients must be host or djl, got '" + gradients + "'");
         }
 
-        ParamSet init = m.init(seed);
-        if (rule instanceof io.nag4j.core.rule.MasterWeights mw) { // 16-bit params from the start: the master starts as them
-            for (Tensor t : init) for (long e = 0; e < t.size(); e++) t.set(e, mw.round(t.get(e)));
-        }
+        ParamSet init = Agreement.roundedTo(rule, m.init(seed)); // 16-bit params from the start: the master starts as them
         OptState initState = null;
         Hyperparams base;
         long start = 0;

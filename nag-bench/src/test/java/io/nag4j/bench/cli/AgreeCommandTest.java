@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,18 +41,33 @@ class AgreeCommandTest {
         assertTrue(out.toString().contains("bitwise identical"), out.toString());
     }
 
+    /** What one successful {@code agree --json} printed and wrote. */
+    record Agreed(String out, JsonNode doc) {}
+
+    /** {@code agree --backend b ARGS --json FILE}, which must exit 0. */
+    Agreed agree(String b, String... args) throws Exception {
+        Path json = Files.createTempFile(dir, "agree-" + b.replace(':', '_'), ".json");
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        String[] all = java.util.stream.Stream.concat(java.util.stream.Stream.of("agree", "--backend", b, "--json", json.toString()),
+                java.util.Arrays.stream(args)).toArray(String[]::new);
+        int code = Main.run(new PrintWriter(out), new PrintWriter(err), all);
+        assertEquals(0, code, b + ": " + out + err);
+        return new Agreed(out.toString(), new ObjectMapper().readTree(json.toFile()));
+    }
+
+    /** cpu, and opencl:0 where a platform exists (in CI it must). */
+    static java.util.List<String> cpuAndOpenCl() {
+        java.util.List<String> backends = new java.util.ArrayList<>(java.util.List.of("cpu"));
+        ReplayBackendsAgreeTest.openClOrSkipSoft(backends);
+        return backends;
+    }
+
     /** bf16 and f16 params on master weights: every optimizer on cpu and PoCL gives the reference's params, slots and master. */
     @Test
     void sixteenBitParamsAgreeOnCpuAndOpenClForEveryOptimizer() throws Exception {
-        java.util.List<String> backends = new java.util.ArrayList<>(java.util.List.of("cpu"));
-        ReplayBackendsAgreeTest.openClOrSkipSoft(backends);
-        for (String b : backends) {
-            Path json = dir.resolve("half-" + b.replace(':', '_') + ".json");
-            StringWriter out = new StringWriter(), err = new StringWriter();
-            int code = Main.run(new PrintWriter(out), new PrintWriter(err), "agree", "--backend", b, "--param-dtype", "bf16,f16", "--steps", "25",
-                    "--tensors", "17", "--json", json.toString());
-            assertEquals(0, code, b + ": " + out + err);
-            JsonNode results = new ObjectMapper().readTree(json.toFile()).get("results");
+        for (String b : cpuAndOpenCl()) {
+            Agreed a = agree(b, "--param-dtype", "bf16,f16", "--steps", "25", "--tensors", "17");
+            JsonNode results = a.doc().get("results");
             assertEquals(2 * Rules.names().size(), results.size());
             java.util.Set<String> seen = new java.util.HashSet<>();
             for (JsonNode r : results) {
@@ -59,7 +75,7 @@ class AgreeCommandTest {
                 seen.add(r.get("paramDtype").asText());
             }
             assertEquals(java.util.Set.of("bf16", "f16"), seen);
-            assertTrue(out.toString().contains("adam@bf16") && out.toString().contains("nag@f16"), out.toString());
+            assertTrue(a.out().contains("adam@bf16") && a.out().contains("nag@f16"), a.out());
         }
         for (String[] bad : new String[][] {{"--param-dtype", "f8"}, {"--param-dtype", "bf16,bf16"}, {"--rounding", "stochastic"}}) {
             StringWriter out = new StringWriter(), err = new StringWriter();
@@ -71,15 +87,8 @@ class AgreeCommandTest {
 
     @Test
     void fastModeAgreesOnCpuAndOpenClForEveryOptimizer() throws Exception {
-        java.util.List<String> backends = new java.util.ArrayList<>(java.util.List.of("cpu"));
-        ReplayBackendsAgreeTest.openClOrSkipSoft(backends);
-        for (String b : backends) {
-            Path json = dir.resolve("fast-" + b.replace(':', '_') + ".json");
-            StringWriter out = new StringWriter(), err = new StringWriter();
-            int code = Main.run(new PrintWriter(out), new PrintWriter(err), "agree", "--mode", "fast", "--backend", b, "--steps", "30",
-                    "--tensors", "23", "--json", json.toString());
-            assertEquals(0, code, b + ": " + out + err);
-            JsonNode doc = new ObjectMapper().readTree(json.toFile());
+        for (String b : cpuAndOpenCl()) {
+            JsonNode doc = agree(b, "--mode", "fast", "--steps", "30", "--tensors", "23").doc();
             assertEquals("fast", doc.get("numerics").asText());
             assertEquals(3 * Rules.names().size(), doc.get("results").size());
             for (JsonNode r : doc.get("results")) assertEquals(0, r.get("differing").asLong(), b + " " + r);
