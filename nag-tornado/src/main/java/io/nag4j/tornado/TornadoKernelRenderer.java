@@ -196,7 +196,7 @@ public final class TornadoKernelRenderer {
                     + " : " + b + " > " + a + " ? " + b + " : " + a + " == 0.0f ? " + a + " + " + b + " : " + a;
             case FMA -> throw new IllegalArgumentException("rule '" + k.name() + "' uses fma" + (mode == Mode.FAST ? " (FAST fuses its multiply-adds)" : "")
                     + ", which TornadoVM's JIT cannot compute exactly (Math.fma is inlined as double arithmetic it cannot compile; its FMA pass fuses every a*b+c)");
-            case BF16, F16 -> throw new IllegalArgumentException("rule '" + k.name() + "' narrows to " + op.mnemonic()
+            case BF16, F16, BF16_SR, F16_SR, RANDOM -> throw new IllegalArgumentException("rule '" + k.name() + "' narrows to " + op.mnemonic()
                     + " (mixed precision), which the tornado JIT renderer does not lower yet; tornado-prebuilt runs nag4j's OpenCL C, which does");
             case LT -> cmp(a, "<", b);
             case LE -> cmp(a, "<=", b);

@@ -15,8 +15,9 @@ import java.util.Set;
  * <p>The convention: four leading arguments TornadoVM passes to every kernel (its kernel
  * context, constant and local regions, atomics), then one {@code __global uchar*} per array,
  * pointing at the array's header ({@code NAG4J_HEADER} bytes, 16 with compressed oops) before
- * the data. The arrays are the kernel inputs in order, then the scalars array (the rule's scalars
- * in kernel order). The element count is {@code NAG4J_N}. Both are {@code -D} build options
+ * the data. The arrays are the kernel inputs in order, for a kernel that uses random its tensor
+ * table (a {@code LongArray}, {@link io.nag4j.core.ir.Kernel}'s class comment), then the scalars
+ * array (the rule's scalars in kernel order). The element count is {@code NAG4J_N}. Both are {@code -D} build options
  * ({@link #buildOptions}), so one source serves every binding.
  */
 public final class TornadoOpenClRenderer {
@@ -39,6 +40,7 @@ public final class TornadoOpenClRenderer {
         for (int i = 0; i < k.inputs().size(); i++) {
             sb.append(",\n        __global uchar *a").append(i).append(" /* ").append(OpenClRenderer.comment(k.inputs().get(i))).append(" */");
         }
+        if (k.usesRandom()) sb.append(",\n        __global uchar *a_tensors /* random's tensor table, a LongArray */");
         sb.append(",\n        __global uchar *a_scalars) {\n");
         Set<Integer> written = OpenClRenderer.written(k);
         for (int i = 0; i < k.inputs().size(); i++) {
@@ -47,6 +49,7 @@ public final class TornadoOpenClRenderer {
                     .append(" + NAG4J_HEADER);\n");
         }
         sb.append("    __global const float* scalars = (__global const float*) (a_scalars + NAG4J_HEADER);\n");
+        if (k.usesRandom()) sb.append("    __global const ulong* tensors = (__global const ulong*) (a_tensors + NAG4J_HEADER);\n");
         for (int i = 0; i < k.scalars().size(); i++) {
             sb.append("    const float s").append(i).append(" = scalars[").append(i).append("]; /* ")
                     .append(OpenClRenderer.comment(k.scalars().get(i))).append(" */\n");

@@ -57,6 +57,7 @@ final class JvmLowering {
     private static final ClassDesc CD_OF_FLOAT = ClassDesc.of("java.lang.foreign.ValueLayout$OfFloat");
     private static final ClassDesc CD_MATH = ClassDesc.of("java.lang.Math");
     private static final ClassDesc CD_NARROWING = ClassDesc.of("io.nag4j.core.ir.Narrowing");
+    private static final ClassDesc CD_PHILOX = ClassDesc.of("io.nag4j.core.ir.Philox");
     private static final ClassDesc CD_FLOAT_BOX = ClassDesc.of("java.lang.Float");
     private static final ClassDesc CD_LOOP = ClassDesc.of(ElementLoop.class.getName());
     private static final MethodTypeDesc MTD_GET = MethodTypeDesc.of(CD_float, CD_OF_FLOAT, CD_long);
@@ -66,6 +67,8 @@ final class JvmLowering {
     private static final MethodTypeDesc MTD_FFF_F = MethodTypeDesc.of(CD_float, CD_float, CD_float, CD_float);
     private static final MethodTypeDesc MTD_D_D = MethodTypeDesc.of(CD_double, CD_double);
     private static final MethodTypeDesc MTD_I_F = MethodTypeDesc.of(CD_float, CD_int);
+    private static final MethodTypeDesc MTD_RANDOM = MethodTypeDesc.of(CD_float, CD_int, CD_float, CD_float, CD_float, CD_float,
+            CD_float, CD_float, CD_int, CD_long);
     private static final MethodTypeDesc MTD_COPY_IN = MethodTypeDesc.of(CD_void, CD_SEGMENT, CD_LAYOUT, CD_long, CD_Object, CD_int, CD_int);
     private static final MethodTypeDesc MTD_COPY_OUT = MethodTypeDesc.of(CD_void, CD_Object, CD_int, CD_SEGMENT, CD_LAYOUT, CD_long, CD_int);
     private static final MethodTypeDesc MTD_MIN_I = MethodTypeDesc.of(CD_int, CD_int, CD_int);
@@ -146,10 +149,10 @@ final class JvmLowering {
 
     /**
      * Whether the vector lowering covers every op of {@code k}: not yet the narrowings (bit
-     * operations on the lanes), whose kernels run the scalar loop, the same bits.
+     * operations on the lanes) nor random, whose kernels run the scalar loop, the same bits.
      */
     static boolean vectorizable(Kernel k) {
-        for (Eqn e : k.eqns()) if (e.op() == io.nag4j.core.ir.Op.BF16 || e.op() == io.nag4j.core.ir.Op.F16) return false;
+        for (Eqn e : k.eqns()) if (e.op().isNarrowing() || e.op() == io.nag4j.core.ir.Op.RANDOM) return false;
         return true;
     }
 
@@ -363,7 +366,7 @@ final class JvmLowering {
                 pushVector(c, a.get(1), s);
                 c.invokevirtual(CD_FV, "compare", MTD_COMPARE).invokevirtual(CD_FV, "blend", MTD_BLEND);
             }
-            case BF16, F16 -> throw new IllegalStateException("a kernel with " + e.op() + " runs the scalar lowering (see vectorizable)");
+            case BF16, F16, BF16_SR, F16_SR, RANDOM -> throw new IllegalStateException("a kernel with " + e.op() + " runs the scalar lowering (see vectorizable)");
             case SELECT -> {
                 // b.blend(a, cond.compare(NE, zero)): NE holds for NaN, not for -0, as c != 0 in Java.
                 pushVector(c, a.get(2), s);
@@ -408,6 +411,18 @@ final class JvmLowering {
             case ABS -> { push(c, a.get(0), s); c.invokestatic(CD_MATH, "abs", MTD_F_F); }
             case BF16 -> { push(c, a.get(0), s); c.invokestatic(CD_NARROWING, "bf16", MTD_F_F); }
             case F16 -> { push(c, a.get(0), s); c.invokestatic(CD_NARROWING, "f16", MTD_F_F); }
+            case BF16_SR -> { push2(c, a.get(0), a.get(1), s); c.invokestatic(CD_NARROWING, "bf16Stochastic", MTD_FF_F); }
+            case F16_SR -> { push2(c, a.get(0), a.get(1), s); c.invokestatic(CD_NARROWING, "f16Stochastic", MTD_FF_F); }
+            case RANDOM -> {
+                // Philox.uniform(word, seed pieces, step pieces, tensor = base / inputs, element = from + t + j)
+                intConst(c, (int) ((Operand.Const) a.get(0)).value());
+                for (int j = 1; j < 7; j++) push(c, a.get(j), s);
+                c.iload(BASE);
+                intConst(c, s.segment().length);
+                c.idiv();
+                c.lload(FROM).iload(T).i2l().ladd().iload(J).i2l().ladd();
+                c.invokestatic(CD_PHILOX, "uniform", MTD_RANDOM);
+            }
             case MIN -> { push2(c, a.get(0), a.get(1), s); c.invokestatic(CD_MATH, "min", MTD_FF_F); }
             case MAX -> { push2(c, a.get(0), a.get(1), s); c.invokestatic(CD_MATH, "max", MTD_FF_F); }
             case FMA -> {
@@ -623,6 +638,10 @@ final class JvmLowering {
             case FMA -> "Math.fma(" + x + ", " + y + ", " + z + ")";
             case BF16 -> "Narrowing.bf16(" + x + ")";
             case F16 -> "Narrowing.f16(" + x + ")";
+            case BF16_SR -> "Narrowing.bf16Stochastic(" + x + ", " + y + ")";
+            case F16_SR -> "Narrowing.f16Stochastic(" + x + ", " + y + ")";
+            case RANDOM -> "Philox.uniform(" + (int) ((Operand.Const) a.get(0)).value() + ", "
+                    + String.join(", ", a.subList(1, 7).stream().map(o -> java(o, k)).toList()) + ", base / " + k.inputs().size() + ", from + t + j)";
             case LT -> x + " < " + y + " ? 1f : 0f";
             case LE -> x + " <= " + y + " ? 1f : 0f";
             case GT -> x + " > " + y + " ? 1f : 0f";
@@ -647,7 +666,7 @@ final class JvmLowering {
             case MIN -> x + ".min(" + y + ")";
             case MAX -> x + ".max(" + y + ")";
             case FMA -> x + ".fma(" + y + ", " + z + ")";
-            case BF16, F16 -> "/* scalar loop: " + e.op().mnemonic() + " */ " + x;
+            case BF16, F16, BF16_SR, F16_SR, RANDOM -> "/* scalar loop: " + e.op().mnemonic() + " */ " + x;
             case LT, LE, GT, GE, EQ, NE -> "ZERO.blend(ONE, " + x + ".compare(VectorOperators." + e.op().name() + ", " + y + "))";
             case SELECT -> z + ".blend(" + y + ", " + x + ".compare(VectorOperators.NE, ZERO))";
         };

@@ -43,6 +43,9 @@ public final class RandomPrograms {
             0x1p-126f * 0.75f, 0x1p127f, -0x1p-149f * 3,
     };
 
+    /** The ops programs are drawn from: every op but {@link Op#RANDOM}, whose value depends on where the element is. */
+    public static final Op[] DRAWN = java.util.Arrays.stream(Op.values()).filter(o -> o != Op.RANDOM).toArray(Op[]::new);
+
     /** The program of this seed, of at most {@link #MAX_EQNS} equations. */
     public static Kernel program(long seed) {
         return program(seed, MAX_EQNS);
@@ -55,7 +58,7 @@ public final class RandomPrograms {
         for (int s = r.nextInt(4); s > 0; s--) inputs.add("s" + (inputs.size() - 2));
         List<String> scalars = new ArrayList<>();
         for (int s = r.nextInt(5); s > 0; s--) scalars.add("h" + scalars.size());
-        Op[] ops = Op.values();
+        Op[] ops = DRAWN;
         int nEqns = 1 + r.nextInt(Math.max(1, maxEqns));
         List<Eqn> eqns = new ArrayList<>();
         for (int id = 0; id < nEqns; id++) {
@@ -214,6 +217,9 @@ public final class RandomPrograms {
                     case SELECT -> a.select(b, c);
                     case BF16 -> a.bf16();
                     case F16 -> a.f16();
+                    case BF16_SR -> a.bf16Stochastic(b);
+                    case F16_SR -> a.f16Stochastic(b);
+                    case RANDOM -> throw new IllegalArgumentException("random programs draw no random op");
                 });
             }
             for (Kernel.Output o : program.outputs()) {

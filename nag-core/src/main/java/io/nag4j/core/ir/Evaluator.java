@@ -18,8 +18,22 @@ public final class Evaluator {
 
     /** As {@link #evalElement(Kernel, float[], float[])}, with a caller-provided scratch array. */
     public static void evalElement(Kernel k, float[] in, float[] scalars, float[] vars) {
+        evalElement(k, in, scalars, vars, 0, 0);
+    }
+
+    /**
+     * As {@link #evalElement(Kernel, float[], float[], float[])} for element {@code element} of
+     * tensor {@code tensor} (its index in the ParamSet), which only {@link Op#RANDOM} reads.
+     */
+    public static void evalElement(Kernel k, float[] in, float[] scalars, float[] vars, int tensor, long element) {
         for (Eqn e : k.eqns()) {
             var args = e.args();
+            if (e.op() == Op.RANDOM) {
+                float[] r = new float[7];
+                for (int j = 0; j < 7; j++) r[j] = read(args.get(j), in, scalars, vars);
+                vars[e.id()] = Philox.uniform((int) r[0], r[1], r[2], r[3], r[4], r[5], r[6], tensor, element);
+                continue;
+            }
             float a = read(args.get(0), in, scalars, vars);
             float b = args.size() > 1 ? read(args.get(1), in, scalars, vars) : 0f;
             float c = args.size() > 2 ? read(args.get(2), in, scalars, vars) : 0f;

@@ -16,6 +16,12 @@ import java.util.Locale;
  * Each element reads all inputs and writes each {@link #outputs() output} back to the input
  * buffer of the same index; the update (input 1) is never written.
  *
+ * <p>A kernel that {@link #usesRandom() uses} {@link Op#RANDOM} also needs to know where each
+ * element is: on the CPU each tensor runs as its own group (the group's number is the tensor
+ * index); a device launch over a packed ParamSet takes one more buffer after the inputs',
+ * {@code tensors}, 64-bit words {@code [T, start_0, ..., start_{T-1}]} (tensor {@code k} starts at
+ * packed element {@code start_k}), and finds each element's tensor by binary search.
+ *
  * @param name    the rule's name
  * @param inputs  element inputs: {@code "param"}, {@code "update"}, then the slot names
  * @param scalars scalar arguments: hyperparameter names, then host value names
@@ -25,6 +31,11 @@ import java.util.Locale;
 public record Kernel(String name, List<String> inputs, List<String> scalars, List<Eqn> eqns, List<Output> outputs) {
     public static final int PARAM = 0;
     public static final int UPDATE = 1;
+    /**
+     * The host values a kernel with stochastic rounding takes for {@link Op#RANDOM}: the seed's
+     * and the step's 16-bit pieces, low first, as integer floats ({@link Philox#piece}).
+     */
+    public static final List<String> RANDOM_SCALARS = List.of("rng_seed0", "rng_seed1", "rng_seed2", "rng_seed3", "rng_step0", "rng_step1");
 
     /** Writes {@code value} to element input {@code input}. */
     public record Output(int input, Operand value) {}
@@ -38,6 +49,10 @@ public record Kernel(String name, List<String> inputs, List<String> scalars, Lis
             Eqn e = eqns.get(i);
             if (e.id() != i) throw new IllegalArgumentException("equation " + i + " has id " + e.id());
             for (Operand a : e.args()) checkOperand(a, i, inputs.size(), scalars.size());
+            if (e.op() == Op.RANDOM && !(e.args().getFirst() instanceof Operand.Const w
+                    && w.value() >= 0 && w.value() <= 3 && w.value() == Math.rint(w.value()))) {
+                throw new IllegalArgumentException("equation " + i + ": random's word must be a constant 0..3, got " + e.args().getFirst());
+            }
         }
         for (Output o : outputs) {
             if (o.input() < 0 || o.input() >= inputs.size() || o.input() == UPDATE) {
@@ -56,6 +71,15 @@ public record Kernel(String name, List<String> inputs, List<String> scalars, Lis
         };
         if (!ok) throw new IllegalArgumentException("operand " + a + " is out of range");
     }
+
+    /** Whether an equation is {@link Op#RANDOM}: the launch must say where each element is (the class comment). */
+    public boolean usesRandom() {
+        for (Eqn e : eqns) if (e.op() == Op.RANDOM) return true;
+        return false;
+    }
+
+    /** Device buffers a launch takes: one per input, and the tensor table if it {@link #usesRandom()}. */
+    public int bufferCount() { return inputs.size() + (usesRandom() ? 1 : 0); }
 
     /** State slot names: the inputs after param and update. */
     public List<String> slots() { return inputs.subList(2, inputs.size()); }

@@ -31,10 +31,13 @@ public final class Kernels {
      * Mixed precision with float32 master weights, as a kernel transform any rule gets unchanged:
      * {@code k} runs on a new last input {@code master} (float32) wherever it read or wrote the
      * param, and the param (input 0, a 16-bit value held as float32) is written as the new master
-     * rounded by {@code narrow} ({@link Op#BF16} or {@link Op#F16}). Named {@code <k>_master_<type>}.
+     * rounded by {@code narrow} ({@link Op#BF16} or {@link Op#F16} to nearest; {@link Op#BF16_SR}
+     * or {@link Op#F16_SR} stochastically, with {@link Op#RANDOM}'s word 0 and the scalars
+     * {@link Kernel#RANDOM_SCALARS} appended). Named {@code <k>_master_<op>}.
      */
     public static Kernel withMaster(Kernel k, Op narrow) {
-        if (narrow != Op.BF16 && narrow != Op.F16) throw new IllegalArgumentException("not a narrowing: " + narrow);
+        if (!narrow.isNarrowing()) throw new IllegalArgumentException("not a narrowing: " + narrow);
+        boolean stochastic = narrow == Op.BF16_SR || narrow == Op.F16_SR;
         int master = k.inputs().size();
         List<String> inputs = new ArrayList<>(k.inputs());
         inputs.add("master");
@@ -47,11 +50,25 @@ public final class Kernels {
             if (o.input() == Kernel.PARAM) newMaster = v;
             else outputs.add(new Kernel.Output(o.input(), v));
         }
+        List<String> scalars = new ArrayList<>(k.scalars());
         int id = eqns.size();
-        eqns.add(new Eqn(id, narrow, List.of(newMaster)));
+        if (stochastic) {
+            // word 0 of the element's Philox output, keyed by the seed and step the host passes
+            List<Operand> args = new ArrayList<>(List.of(new Operand.Const(Float.floatToRawIntBits(0f))));
+            for (String r : Kernel.RANDOM_SCALARS) {
+                if (scalars.contains(r)) throw new IllegalArgumentException("kernel " + k.name() + " has a scalar named " + r + " already");
+                args.add(new Operand.Scalar(scalars.size()));
+                scalars.add(r);
+            }
+            eqns.add(new Eqn(id, Op.RANDOM, args));
+            eqns.add(new Eqn(id + 1, narrow, List.of(newMaster, new Operand.Var(id))));
+            id++;
+        } else {
+            eqns.add(new Eqn(id, narrow, List.of(newMaster)));
+        }
         outputs.addFirst(new Kernel.Output(Kernel.PARAM, new Operand.Var(id)));
         outputs.add(new Kernel.Output(master, newMaster));
-        return new Kernel(k.name() + "_master_" + narrow.mnemonic(), inputs, k.scalars(), eqns, outputs);
+        return new Kernel(k.name() + "_master_" + narrow.mnemonic(), inputs, scalars, eqns, outputs);
     }
 
     private static Operand toMaster(Operand a, int master) {

@@ -39,6 +39,47 @@ public final class Narrowing {
         return Float.intBitsToFloat(sign | Float.floatToRawIntBits((Float.intBitsToFloat(a) + 0.5f) - 0.5f));
     }
 
+    /**
+     * Stochastic rounding to bfloat16: {@code x} rounded toward zero to bf16 ({@code lo}, the top
+     * 16 bits), then one bf16 ulp away from zero when {@code frac > 0 && u < frac}, where
+     * {@code frac = (bits & 0xffff) * 2^-16} is the exact fraction of an ulp the truncation
+     * dropped. With {@code u} uniform on multiples of 2^-24 in [0, 1) (what {@link Op#RANDOM}
+     * gives) the result is {@code x}'s upper neighbour with probability {@code frac}, so its
+     * expectation is {@code x}. Exact values and infinities stay; past the largest finite bf16
+     * the step away reaches infinity; NaN as {@link #bf16}.
+     */
+    public static float bf16Stochastic(float x, float u) {
+        int b = Float.floatToRawIntBits(x);
+        if ((b & 0x7fffffff) > 0x7f800000) return Float.intBitsToFloat((b | 0x00400000) & 0xffff0000);
+        float frac = (b & 0xffff) * 0x1p-16f;
+        int lo = b & 0xffff0000;
+        return Float.intBitsToFloat(frac > 0f && u < frac ? lo + 0x10000 : lo);
+    }
+
+    /**
+     * Stochastic rounding to float16, the rule of {@link #bf16Stochastic} on f16's grid: from
+     * 2^-14 to 2^16 the dropped fraction is {@code (|bits| & 0x1fff) * 2^-13} and a step past
+     * 65504 is infinity; below 2^-14 (f16's subnormals, multiples of 2^-24) it is
+     * {@code y - floor(y)} for {@code y = |x| * 2^24} (exact); from 2^16 up, infinity of
+     * {@code x}'s sign; NaN as {@link #f16}.
+     */
+    public static float f16Stochastic(float x, float u) {
+        int b = Float.floatToRawIntBits(x), sign = b & 0x80000000, a = b & 0x7fffffff;
+        if (a > 0x7f800000) return Float.intBitsToFloat((b | 0x00400000) & 0xffffe000);
+        if (a >= 0x47800000) return Float.intBitsToFloat(sign | 0x7f800000);
+        if (a >= 0x38800000) {
+            float frac = (a & 0x1fff) * 0x1p-13f;
+            int m = a & 0xffffe000;
+            if (frac > 0f && u < frac) m += 0x2000;
+            return Float.intBitsToFloat(sign | (m >= 0x47800000 ? 0x7f800000 : m));
+        }
+        float y = Float.intBitsToFloat(a) * 0x1p24f;
+        float f = (float) Math.floor(y);
+        float frac = y - f;
+        if (frac > 0f && u < frac) f += 1f;
+        return Float.intBitsToFloat(sign | Float.floatToRawIntBits(f * 0x1p-24f));
+    }
+
     /** The bfloat16 bit pattern of {@code x} rounded to nearest. */
     public static short toBf16Bits(float x) { return (short) (Float.floatToRawIntBits(bf16(x)) >>> 16); }
 

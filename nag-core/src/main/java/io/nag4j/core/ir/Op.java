@@ -25,7 +25,23 @@ public enum Op {
     /** Rounded to the nearest bfloat16, ties to even, as a float32 ({@link Narrowing#bf16}: its exact integer definition). */
     BF16(1, "bf16"),
     /** Rounded to the nearest float16, ties to even, subnormals kept, as a float32 ({@link Narrowing#f16}). */
-    F16(1, "f16");
+    F16(1, "f16"),
+    /**
+     * {@code x} rounded stochastically to bfloat16 with the uniform {@code u} in [0, 1): toward
+     * zero, then one ulp away from zero when {@code u} is below the discarded fraction
+     * ({@link Narrowing#bf16Stochastic}), arguments (x, u).
+     */
+    BF16_SR(2, "bf16_sr"),
+    /** As {@link #BF16_SR} to float16, subnormals kept ({@link Narrowing#f16Stochastic}), arguments (x, u). */
+    F16_SR(2, "f16_sr"),
+    /**
+     * A uniform float32 in [0, 1) with 24 random bits, from the counter-based generator
+     * {@link Philox} keyed by seed, step, tensor index and element index: the only op that reads
+     * where the element is. Arguments (word, seed0, seed1, seed2, seed3, step0, step1): the
+     * constant word (0..3) of Philox's output, then the seed's and step's 16-bit pieces, low
+     * first, each an integer float (the binding's host values; {@link Kernel#RANDOM_SCALARS}).
+     */
+    RANDOM(7, "random");
 
     private final int arity;
     private final String mnemonic;
@@ -47,7 +63,15 @@ public enum Op {
         };
     }
 
-    /** The float32 meaning of the op. Unused arguments are ignored. */
+    /** Whether the op rounds to a 16-bit type (nearest or stochastically). */
+    public boolean isNarrowing() {
+        return switch (this) {
+            case BF16, F16, BF16_SR, F16_SR -> true;
+            default -> false;
+        };
+    }
+
+    /** The float32 meaning of the op. Unused arguments are ignored; {@link #RANDOM} has none here (see {@link Evaluator}). */
     public float eval(float a, float b, float c) {
         return switch (this) {
             case ADD -> a + b;
@@ -70,6 +94,9 @@ public enum Op {
             case SELECT -> a != 0f ? b : c;
             case BF16 -> Narrowing.bf16(a);
             case F16 -> Narrowing.f16(a);
+            case BF16_SR -> Narrowing.bf16Stochastic(a, b);
+            case F16_SR -> Narrowing.f16Stochastic(a, b);
+            case RANDOM -> throw new UnsupportedOperationException("random depends on the element: Evaluator.evalElement with its tensor and element");
         };
     }
 }

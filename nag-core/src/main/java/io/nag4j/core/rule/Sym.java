@@ -36,6 +36,10 @@ public final class Sym {
     public Sym bf16() { return trace.emit(Op.BF16, this); }
     /** Rounded to the nearest float16 (as a float32). */
     public Sym f16() { return trace.emit(Op.F16, this); }
+    /** Rounded stochastically to bfloat16 with the uniform {@code u} in [0, 1) ({@link Op#BF16_SR}). */
+    public Sym bf16Stochastic(Sym u) { return trace.emit(Op.BF16_SR, this, u); }
+    /** Rounded stochastically to float16 with the uniform {@code u} in [0, 1) ({@link Op#F16_SR}). */
+    public Sym f16Stochastic(Sym u) { return trace.emit(Op.F16_SR, this, u); }
     /** {@code this * b + c} with one rounding. Only where the rule really means a fused op. */
     public Sym fma(Sym b, Sym c) { return trace.emit(Op.FMA, this, b, c); }
     public Sym lt(Sym o) { return trace.emit(Op.LT, this, o); }

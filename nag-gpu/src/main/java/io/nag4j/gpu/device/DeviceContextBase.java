@@ -200,8 +200,9 @@ public abstract class DeviceContextBase<M, P> implements DeviceContext {
         }
         Kernel k = c.kernel;
         if (n < 0) throw new IllegalArgumentException("kernel '" + k.name() + "': element count must be >= 0, got " + n);
-        if (args.size() != k.inputs().size()) {
-            throw new IllegalArgumentException("kernel '" + k.name() + "' takes " + k.inputs().size() + " buffers " + k.inputs() + ", got " + args.size());
+        if (args.size() != k.bufferCount()) {
+            throw new IllegalArgumentException("kernel '" + k.name() + "' takes " + k.bufferCount() + " buffers " + k.inputs()
+                    + (k.usesRandom() ? " and its tensor table" : "") + ", got " + args.size());
         }
         if (scalars.length != k.scalars().size()) {
             throw new IllegalArgumentException("kernel '" + k.name() + "' takes " + k.scalars().size() + " scalars " + k.scalars() + ", got " + scalars.length);
@@ -209,11 +210,14 @@ public abstract class DeviceContextBase<M, P> implements DeviceContext {
         for (int i = 0; i < args.size(); i++) {
             DeviceBuffer db = args.get(i);
             // Checked inline, not through own(), so the hot path builds no message strings.
+            boolean table = i == k.inputs().size(); // random's tensor table (Kernel's class comment): not per element
             if (!(db instanceof Buffer<?> b) || b.owner != this || b.closed) {
-                own(db, "buffer for input '" + k.inputs().get(i) + "'");
+                own(db, table ? "the tensor table" : "buffer for input '" + k.inputs().get(i) + "'");
                 throw new AssertionError("unreachable");
             }
-            if (b.byteSize / Float.BYTES < n) {
+            if (table) {
+                if (b.byteSize < 8) throw new IllegalArgumentException("kernel '" + k.name() + "': the tensor table '" + b.name + "' holds no count");
+            } else if (b.byteSize / Float.BYTES < n) {
                 throw new IllegalArgumentException("kernel '" + k.name() + "' input '" + k.inputs().get(i) + "': buffer '" + b.name + "' holds "
                         + b.byteSize / Float.BYTES + " floats, the launch needs " + n);
             }

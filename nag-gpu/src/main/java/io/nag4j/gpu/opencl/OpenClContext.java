@@ -34,7 +34,7 @@ public final class OpenClContext extends DeviceContextBase<MemorySegment, OpenCl
         }
 
         private static long[] newArgs(Kernel ir) {
-            long[] a = new long[1 + ir.inputs().size() + ir.scalars().size()];
+            long[] a = new long[1 + ir.bufferCount() + ir.scalars().size()];
             java.util.Arrays.fill(a, -1);
             return a;
         }

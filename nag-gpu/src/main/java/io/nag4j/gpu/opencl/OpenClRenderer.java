@@ -34,7 +34,7 @@ import java.util.Set;
  */
 public final class OpenClRenderer {
     /** Part of the program cache key: bump when the generated text changes meaning. */
-    public static final int VERSION = 2; // 2: FAST is the fused IR, rendered as EXACT
+    public static final int VERSION = 3; // 2: FAST is the fused IR, rendered as EXACT; 3: stochastic rounding, random
 
     private static final String PRELUDE = """
             // Java's Math.min/max: NaN if either is NaN; -0 below +0. (fmin/fmax differ on both.)
@@ -60,6 +60,45 @@ public final class OpenClRenderer {
                 if (a >= 0x477ff000u) return as_float(sign | 0x7f800000u);
                 if (a >= 0x38800000u) return as_float(sign | ((a + 0xfffu + ((a >> 13) & 1u)) & 0xffffe000u));
                 return as_float(sign | as_uint((as_float(a) + 0.5f) - 0.5f));
+            }
+            // Stochastic rounding with the uniform u (io.nag4j.core.ir.Narrowing's bf16Stochastic, f16Stochastic).
+            static inline float nag4j_bf16_sr(float x, float u) {
+                uint b = as_uint(x);
+                if ((b & 0x7fffffffu) > 0x7f800000u) return as_float((b | 0x00400000u) & 0xffff0000u);
+                float frac = (float)(b & 0xffffu) * as_float(0x37800000u);
+                uint lo = b & 0xffff0000u;
+                return as_float((frac > 0.0f && u < frac) ? lo + 0x10000u : lo);
+            }
+            static inline float nag4j_f16_sr(float x, float u) {
+                uint b = as_uint(x), sign = b & 0x80000000u, a = b & 0x7fffffffu;
+                if (a > 0x7f800000u) return as_float((b | 0x00400000u) & 0xffffe000u);
+                if (a >= 0x47800000u) return as_float(sign | 0x7f800000u);
+                if (a >= 0x38800000u) {
+                    float frac = (float)(a & 0x1fffu) * as_float(0x39000000u);
+                    uint m = a & 0xffffe000u;
+                    if (frac > 0.0f && u < frac) m += 0x2000u;
+                    return as_float(sign | (m >= 0x47800000u ? 0x7f800000u : m));
+                }
+                float y = as_float(a) * as_float(0x4b800000u);
+                float f = floor(y);
+                float frac = y - f;
+                if (frac > 0.0f && u < frac) f += 1.0f;
+                return as_float(sign | as_uint(f * as_float(0x33800000u)));
+            }
+            // Philox-4x32-10 word `word` of counter (element, element >> 32, tensor, step), key seed, as (w >> 8) * 2^-24
+            // (io.nag4j.core.ir.Philox). The seed and step come as 16-bit pieces in integer floats.
+            static inline float nag4j_random(uint word, float s0, float s1, float s2, float s3, float t0, float t1,
+                                             uint tensor, ulong element) {
+                uint k0 = (uint)s0 | ((uint)s1 << 16), k1 = (uint)s2 | ((uint)s3 << 16);
+                uint c0 = (uint)element, c1 = (uint)(element >> 32), c2 = tensor, c3 = (uint)t0 | ((uint)t1 << 16);
+                for (int r = 0; r < 10; r++) {
+                    if (r > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
+                    uint hi0 = mul_hi(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
+                    uint hi1 = mul_hi(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
+                    c0 = hi1 ^ c1 ^ k0; c1 = lo1; c2 = hi0 ^ c3 ^ k1; c3 = lo0;
+                }
+                uint w = word == 0u ? c0 : word == 1u ? c1 : word == 2u ? c2 : c3;
+                return (float)(w >> 8) * as_float(0x33800000u);
             }
             """;
 
@@ -87,6 +126,7 @@ public final class OpenClRenderer {
             sb.append(",\n        __global ").append(written.contains(i) ? "" : "const ").append("float* in").append(i)
                     .append(" /* ").append(comment(k.inputs().get(i))).append(" */");
         }
+        if (k.usesRandom()) sb.append(",\n        __global const ulong* tensors /* [T, start_0 .. start_T-1] */");
         for (int i = 0; i < k.scalars().size(); i++) {
             sb.append(",\n        const float s").append(i).append(" /* ").append(comment(k.scalars().get(i))).append(" */");
         }
@@ -118,11 +158,19 @@ public final class OpenClRenderer {
 
     /**
      * The statements of one element: with {@code i} (the element), {@code in<j>} (a
-     * {@code __global float*} per input) and {@code s<j>} (a {@code float} per scalar) in scope,
+     * {@code __global float*} per input), {@code s<j>} (a {@code float} per scalar) and, if the
+     * kernel {@link Kernel#usesRandom() uses random}, {@code tensors} (the table) in scope,
      * it loads every input, computes, and stores every output.
      */
     public static String body(Kernel k) {
         StringBuilder sb = new StringBuilder();
+        if (k.usesRandom()) {
+            // The element's tensor: the last k with start_k <= i (binary search of the table); its index within it.
+            sb.append("    uint lo = 0u, hi = (uint)tensors[0];\n");
+            sb.append("    while (hi - lo > 1u) { uint mid = lo + ((hi - lo) >> 1); if (tensors[1 + mid] <= i) lo = mid; else hi = mid; }\n");
+            sb.append("    const uint tensor = lo;\n");
+            sb.append("    const ulong element = i - tensors[1 + lo];\n");
+        }
         for (int i = 0; i < k.inputs().size(); i++) {
             sb.append("    const float x").append(i).append(" = in").append(i).append("[i];\n");
         }
@@ -157,6 +205,10 @@ public final class OpenClRenderer {
             case FMA -> "fma(" + a + ", " + b + ", " + c + ")";
             case BF16 -> "nag4j_bf16(" + a + ")";
             case F16 -> "nag4j_f16(" + a + ")";
+            case BF16_SR -> "nag4j_bf16_sr(" + a + ", " + b + ")";
+            case F16_SR -> "nag4j_f16_sr(" + a + ", " + b + ")";
+            case RANDOM -> "nag4j_random(" + (int) ((Operand.Const) args.get(0)).value() + "u, "
+                    + String.join(", ", args.subList(1, 7).stream().map(OpenClRenderer::operand).toList()) + ", tensor, element)";
             case LT -> cmp(a, "<", b);
             case LE -> cmp(a, "<=", b);
             case GT -> cmp(a, ">", b);

@@ -4,6 +4,7 @@ import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.optim.OptState;
 import io.nag4j.core.rule.Hyperparams;
+import io.nag4j.core.rule.MasterWeights;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
@@ -13,6 +14,7 @@ import io.nag4j.gpu.device.Driver;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -47,6 +49,8 @@ public final class DeviceOptimizer implements BoundOptimizer {
     static final String PARAM = "param";
     static final String UPDATE = "update";
     static final String STATE = "state.";
+    /** The device buffer of random's tensor table, for kernels that round stochastically. */
+    static final String TENSORS = "tensors";
     private static final long PAGE = 4096;
 
     private final Rule rule;
@@ -120,9 +124,19 @@ public final class DeviceOptimizer implements BoundOptimizer {
                 if (!used && initial == null) continue;
                 slotsHost[s] = hostSegment(); // zero: the state at init
                 if (initial != null) packed.pack(initial.slot(slot), slotsHost[s]);
+                else if (rule instanceof MasterWeights && slot.equals(MasterWeights.MASTER)) packed.pack(params, slotsHost[s]); // the master starts as the params
                 if (!used) continue;
                 g.transferToDevice(TransferMode.FIRST_EXECUTION, STATE + slot, slotsHost[s]);
                 args.add(STATE + slot);
+            }
+            if (kernel.usesRandom()) {
+                // Where each packed element is, for random's counter: [T, start_0, ..., start_{T-1}] (Kernel's class comment).
+                int count = packed.names().size();
+                MemorySegment table = arena.allocate(8L * (count + 1), 64);
+                table.setAtIndex(ValueLayout.JAVA_LONG, 0, count);
+                for (int i = 0; i < count; i++) table.setAtIndex(ValueLayout.JAVA_LONG, 1 + i, packed.offset(i));
+                g.transferToDevice(TransferMode.FIRST_EXECUTION, TENSORS, table);
+                args.add(TENSORS);
             }
             g.task("step", kernel, mode, total, args, () -> scalars);
             g.transferToHost(TransferMode.UNDER_DEMAND, PARAM, paramsHost);

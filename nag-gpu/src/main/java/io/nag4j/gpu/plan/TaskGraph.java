@@ -112,18 +112,20 @@ public final class TaskGraph {
             String where = "task '" + t.name() + "'";
             if (!taskNames.add(t.name())) throw bad("two tasks are named '" + t.name() + "'");
             if (t.n() < 0) throw bad(where + " has a negative element count " + t.n());
-            int want = t.kernel().inputs().size();
+            int want = t.kernel().bufferCount();
             if (t.buffers().size() != want) {
                 throw bad(where + ": kernel '" + t.kernel().name() + "' takes " + want + " buffers " + t.kernel().inputs()
-                        + ", got " + t.buffers().size() + " " + t.buffers());
+                        + (t.kernel().usesRandom() ? " and its tensor table" : "") + ", got " + t.buffers().size() + " " + t.buffers());
             }
             Set<String> seen = new HashSet<>();
             for (int i = 0; i < want; i++) {
                 String b = t.buffers().get(i);
                 ImmutableTaskGraph.Buffer buf = buffers.get(b);
-                String role = "buffer '" + b + "' (kernel input '" + t.kernel().inputs().get(i) + "')";
+                boolean table = i == t.kernel().inputs().size(); // random's tensor table (Kernel's class comment), not per element
+                String role = "buffer '" + b + "' (" + (table ? "the tensor table" : "kernel input '" + t.kernel().inputs().get(i) + "'") + ")";
                 if (buf == null) throw bad(where + ": unknown " + role + "; declared: " + buffers.keySet());
                 if (!seen.add(b)) throw bad(where + ": " + role + " is passed twice; kernel inputs must not alias");
+                if (table) continue;
                 long need;
                 try {
                     need = Math.multiplyExact(t.n(), (long) Float.BYTES);

@@ -225,7 +225,7 @@ public final class CudaContext extends DeviceContextBase<Long, CudaContext.Modul
             cu.moduleUnload(load.module());
             throw e;
         }
-        int nArgs = 1 + kernel.inputs().size() + kernel.scalars().size();
+        int nArgs = 1 + kernel.bufferCount() + kernel.scalars().size();
         MemorySegment values = arena.allocate(8L * nArgs, 8);
         MemorySegment pointers = arena.allocate(ADDRESS, nArgs);
         for (int i = 0; i < nArgs; i++) pointers.setAtIndex(ADDRESS, i, values.asSlice(8L * i, 8));

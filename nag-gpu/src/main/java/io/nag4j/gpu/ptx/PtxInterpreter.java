@@ -225,6 +225,37 @@ public final class PtxInterpreter {
         def("ld.global.f32", false, List.of(dst(F), new Slot('g', Type.U64)), (t, o) -> t.put(o[0], t.load(o[1])));
         def("st.global.f32", false, List.of(new Slot('g', Type.U64), new Slot('r', F)), (t, o) -> t.store(o[0], (int) t.get(o[1])));
 
+        // What stochastic rounding and random add (PtxRenderer.bf16Stochastic, f16Stochastic, random, findTensor).
+        List<Slot> u3 = List.of(dst(Type.U32), src(Type.U32), src(Type.U32));
+        // xor, shl.b32 (logic, shift): bitwise; the shift amount clamped to the width.
+        def("xor.b32", false, List.of(dst(Type.B32), src(Type.B32), src(Type.B32)), (t, o) -> t.put(o[0], t.get(o[1]) ^ t.get(o[2])));
+        def("shl.b32", false, List.of(dst(Type.B32), src(Type.B32), src(Type.U32)), (t, o) -> {
+            long sh = t.get(o[2]);
+            t.put(o[0], sh >= 32 ? 0 : t.get(o[1]) << sh);
+        });
+        // mul.hi/.lo.u32 (integer arithmetic): the high and the low 32 bits of the 64-bit product.
+        def("mul.hi.u32", false, u3, (t, o) -> t.put(o[0], (t.get(o[1]) * t.get(o[2])) >>> 32));
+        def("mul.lo.u32", false, u3, (t, o) -> t.put(o[0], t.get(o[1]) * t.get(o[2])));
+        // cvt (9.7.9.21): .rn u32 -> f32 rounds to nearest even (Java's long -> float); .rzi f32 -> u32 truncates,
+        // NaN gives 0 and out-of-range values saturate; .rmi f32 -> f32 rounds to an integer toward -inf (floor),
+        // subnormals kept without .ftz; u64 -> u32 keeps the low half.
+        def("cvt.rn.f32.u32", false, List.of(dst(F), src(Type.U32)), (t, o) -> t.arith(o[0], (float) t.get(o[1])));
+        def("cvt.rzi.u32.f32", false, List.of(dst(Type.U32), src(F)), (t, o) -> {
+            float v = t.f(o[1]);
+            t.put(o[0], Float.isNaN(v) || v <= 0 ? 0 : v >= 0x1p32f ? 0xffffffffL : (long) v);
+        });
+        def("cvt.rmi.f32.f32", false, f2, (t, o) -> t.arith(o[0], (float) Math.floor(t.f(o[1]))));
+        def("cvt.u32.u64", false, List.of(dst(Type.U32), src(Type.U64)), (t, o) -> t.put(o[0], t.get(o[1])));
+        // 64-bit: a logical right shift, a wrapping subtract, selects, a move, a global load of 8 bytes.
+        def("shr.u64", false, List.of(dst(Type.U64), src(Type.U64), src(Type.U32)), (t, o) -> {
+            long sh = t.get(o[2]);
+            t.put(o[0], sh >= 64 ? 0 : t.get(o[1]) >>> sh);
+        });
+        def("sub.s64", false, List.of(dst(Type.S64), src(Type.S64), src(Type.S64)), (t, o) -> t.put(o[0], t.get(o[1]) - t.get(o[2])));
+        def("selp.b64", false, List.of(dst(Type.B64), src(Type.B64), src(Type.B64), src(Type.PRED)), (t, o) -> t.put(o[0], t.get(o[3]) != 0 ? t.get(o[1]) : t.get(o[2])));
+        def("mov.u64", false, List.of(dst(Type.U64), src(Type.U64)), (t, o) -> t.put(o[0], t.get(o[1])));
+        def("ld.global.u64", false, List.of(dst(Type.U64), new Slot('g', Type.U64)), (t, o) -> t.put(o[0], t.load64(o[1])));
+
         // bra, ret, exit (control flow).
         def("bra", false, List.of(new Slot('l', null)), (t, o) -> t.pc = ((LabelRef) o[0]).target());
         def("ret", false, List.of(), (t, o) -> t.done = true);
@@ -473,10 +504,24 @@ public final class PtxInterpreter {
      * @throws PtxError if the PTX is outside the subset, ill-typed, or faults
      */
     public static void run(String ptx, Mode mode, float[][] data, float[] scalars) {
+        run(ptx, mode, data, scalars, null);
+    }
+
+    /**
+     * As {@link #run(String, Mode, float[][], float[])} for a kernel that uses random: the columns
+     * hold tensors starting at elements {@code tensorStarts} (the first 0), passed as the tensor table.
+     */
+    public static void run(String ptx, Mode mode, float[][] data, float[] scalars, long[] tensorStarts) {
         PtxInterpreter k = load(ptx, mode, false);
         Memory mem = new Memory();
-        long[] pointers = new long[data.length];
+        long[] pointers = new long[data.length + (tensorStarts == null ? 0 : 1)];
         for (int i = 0; i < data.length; i++) pointers[i] = mem.allocate("input " + i, data[i]);
+        if (tensorStarts != null) {
+            long[] table = new long[1 + tensorStarts.length];
+            table[0] = tensorStarts.length;
+            System.arraycopy(tensorStarts, 0, table, 1, tensorStarts.length);
+            pointers[data.length] = mem.allocate("tensors", 8L * table.length, 0, MemorySegment.ofArray(table));
+        }
         k.launchLikeCudaContext(mem, data.length == 0 ? 0 : data[0].length, pointers, scalars);
     }
 
@@ -612,6 +657,12 @@ public final class PtxInterpreter {
         long param(Opnd o) { return args[((ParamRef) o).index()] & ((ParamRef) o).type().mask(); }
 
         long load(Opnd o) { return mem.load(get(((GlobalRef) o).address())) & 0xffffffffL; }
+
+        long load64(Opnd o) {
+            long addr = get(((GlobalRef) o).address());
+            if ((addr & 7) != 0) throw new PtxError(String.format("misaligned 8-byte access at 0x%x", addr));
+            return (mem.load(addr) & 0xffffffffL) | (long) mem.load(addr + 4) << 32; // little-endian, as the GPUs
+        }
 
         void store(Opnd o, int bits) { mem.store(get(((GlobalRef) o).address()), bits); }
     }

@@ -22,7 +22,8 @@ import java.util.Map;
  * needs a newer ISA.
  *
  * <p>Entry parameters follow the kernel ABI: {@code .param .u64 n}, one {@code .param .u64}
- * global pointer per input (param, update, slots), one {@code .param .f32} per scalar.
+ * global pointer per input (param, update, slots), for a kernel that uses random the tensor
+ * table's pointer ({@code p_tensors}), then one {@code .param .f32} per scalar.
  *
  * <p>Every f32 add, sub and mul is written with {@code .rn} (ptxas never fuses those),
  * {@code div.rn}, {@code sqrt.rn}, {@code fma.rn} only for the IR's FMA, no {@code .ftz} and no
@@ -148,6 +149,133 @@ public final class PtxRenderer {
                 "mov.b32 " + d + ", " + r + ";");
     }
 
+    /**
+     * {@code d = bf16_sr(a, u)}: Narrowing's bf16Stochastic without branches: the fraction the
+     * truncation drops ({@code (bits & 0xffff) * 2^-16}, exact), the truncated bits one ulp up when
+     * {@code frac > 0} and {@code u < frac} (ordered: a NaN u keeps the truncation), NaN quieted.
+     */
+    static List<String> bf16Stochastic(String d, String a, String u, Regs regs) {
+        String b = regs.r(), abs = regs.r(), low = regs.r(), lo = regs.r(), hi = regs.r(), r = regs.r(), q = regs.r();
+        String frac = regs.f();
+        String nan = regs.p(), pos = regs.p(), below = regs.p();
+        return List.of(
+                "mov.b32 " + b + ", " + a + ";",
+                "and.b32 " + abs + ", " + b + ", 2147483647;",
+                "and.b32 " + low + ", " + b + ", 65535;",
+                "cvt.rn.f32.u32 " + frac + ", " + low + ";",
+                "mul.rn.f32 " + frac + ", " + frac + ", 0f37800000;",                // 2^-16
+                "setp.gt.f32 " + pos + ", " + frac + ", " + ZERO + ";",
+                "setp.lt.f32 " + below + ", " + u + ", " + frac + ";",
+                "and.b32 " + lo + ", " + b + ", 4294901760;",                       // 0xffff0000
+                "add.u32 " + hi + ", " + lo + ", 65536;",
+                "selp.b32 " + r + ", " + hi + ", " + lo + ", " + below + ";",
+                "selp.b32 " + r + ", " + r + ", " + lo + ", " + pos + ";",
+                "or.b32 " + q + ", " + b + ", 4194304;",
+                "and.b32 " + q + ", " + q + ", 4294901760;",
+                "setp.gt.u32 " + nan + ", " + abs + ", 2139095040;",
+                "selp.b32 " + r + ", " + q + ", " + r + ", " + nan + ";",
+                "mov.b32 " + d + ", " + r + ";");
+    }
+
+    /**
+     * {@code d = f16_sr(a, u)}: Narrowing's f16Stochastic without branches: the normal case on the
+     * bits (a step past 65504 is infinity), the subnormal case on {@code y = |a| * 2^24} with
+     * {@code cvt.rmi} (floor), then selected in the definition's order (NaN, from 2^16 infinity,
+     * from 2^-14 normal, else subnormal).
+     */
+    static List<String> f16Stochastic(String d, String a, String u, Regs regs) {
+        String b = regs.r(), sign = regs.r(), abs = regs.r(), low = regs.r(), m = regs.r(), mh = regs.r(), norm = regs.r(), sub = regs.r(),
+                r = regs.r(), q = regs.r();
+        String frac = regs.f(), fa = regs.f(), y = regs.f(), fl = regs.f(), fr = regs.f(), fl1 = regs.f(), ff = regs.f();
+        String pos = regs.p(), below = regs.p(), top = regs.p(), pos2 = regs.p(), below2 = regs.p(), pNorm = regs.p(), pOver = regs.p(), pNan = regs.p();
+        return List.of(
+                "mov.b32 " + b + ", " + a + ";",
+                "and.b32 " + sign + ", " + b + ", 2147483648;",
+                "and.b32 " + abs + ", " + b + ", 2147483647;",
+                // normal: the dropped 13 bits as a fraction, the kept bits one f16 ulp up if u is below it
+                "and.b32 " + low + ", " + abs + ", 8191;",
+                "cvt.rn.f32.u32 " + frac + ", " + low + ";",
+                "mul.rn.f32 " + frac + ", " + frac + ", 0f39000000;",                 // 2^-13
+                "and.b32 " + m + ", " + abs + ", 4294959104;",                       // 0xffffe000
+                "add.u32 " + mh + ", " + m + ", 8192;",
+                "setp.gt.f32 " + pos + ", " + frac + ", " + ZERO + ";",
+                "setp.lt.f32 " + below + ", " + u + ", " + frac + ";",
+                "selp.b32 " + norm + ", " + mh + ", " + m + ", " + below + ";",
+                "selp.b32 " + norm + ", " + norm + ", " + m + ", " + pos + ";",
+                "setp.ge.u32 " + top + ", " + norm + ", 1199570944;",               // 2^16: past 65504
+                "selp.b32 " + norm + ", 2139095040, " + norm + ", " + top + ";",
+                // subnormal: y = |a| * 2^24 (exact), floor, the fraction, one up if u is below it, back to 2^-24 units
+                "mov.b32 " + fa + ", " + abs + ";",
+                "mul.rn.f32 " + y + ", " + fa + ", 0f4B800000;",                     // 2^24
+                "cvt.rmi.f32.f32 " + fl + ", " + y + ";",
+                "sub.rn.f32 " + fr + ", " + y + ", " + fl + ";",
+                "add.rn.f32 " + fl1 + ", " + fl + ", " + ONE + ";",
+                "setp.gt.f32 " + pos2 + ", " + fr + ", " + ZERO + ";",
+                "setp.lt.f32 " + below2 + ", " + u + ", " + fr + ";",
+                "selp.f32 " + ff + ", " + fl1 + ", " + fl + ", " + below2 + ";",
+                "selp.f32 " + ff + ", " + ff + ", " + fl + ", " + pos2 + ";",
+                "mul.rn.f32 " + ff + ", " + ff + ", 0f33800000;",                    // 2^-24
+                "mov.b32 " + sub + ", " + ff + ";",
+                "setp.ge.u32 " + pNorm + ", " + abs + ", 947912704;",                // 2^-14
+                "selp.b32 " + r + ", " + norm + ", " + sub + ", " + pNorm + ";",
+                "setp.ge.u32 " + pOver + ", " + abs + ", 1199570944;",               // 2^16
+                "selp.b32 " + r + ", 2139095040, " + r + ", " + pOver + ";",
+                "or.b32 " + r + ", " + r + ", " + sign + ";",
+                "or.b32 " + q + ", " + b + ", 4194304;",
+                "and.b32 " + q + ", " + q + ", 4294959104;",
+                "setp.gt.u32 " + pNan + ", " + abs + ", 2139095040;",
+                "selp.b32 " + r + ", " + q + ", " + r + ", " + pNan + ";",
+                "mov.b32 " + d + ", " + r + ";");
+    }
+
+    /**
+     * {@code d = random(word, seed pieces, step pieces)} for the element {@code element} (u64) of
+     * tensor {@code tensor} (u32): Philox-4x32-10 (io.nag4j.core.ir.Philox) unrolled, ten rounds
+     * of {@code mul.hi/lo.u32} and {@code xor.b32}, then {@code (w >> 8) * 2^-24}.
+     */
+    static List<String> random(String d, int word, List<String> pieces, String tensor, String element, Regs regs) {
+        List<String> out = new ArrayList<>();
+        String[] p = new String[6];
+        for (int i = 0; i < 6; i++) {
+            p[i] = regs.r();
+            out.add("cvt.rzi.u32.f32 " + p[i] + ", " + pieces.get(i) + ";");   // an integer float 0..65535: exact
+        }
+        String k0 = regs.r(), k1 = regs.r(), c0 = regs.r(), c1 = regs.r(), c2 = regs.r(), c3 = regs.r(), t = regs.r(), e = regs.rd();
+        out.add("shl.b32 " + t + ", " + p[1] + ", 16;");
+        out.add("or.b32 " + k0 + ", " + p[0] + ", " + t + ";");
+        out.add("shl.b32 " + t + ", " + p[3] + ", 16;");
+        out.add("or.b32 " + k1 + ", " + p[2] + ", " + t + ";");
+        out.add("shl.b32 " + t + ", " + p[5] + ", 16;");
+        out.add("or.b32 " + c3 + ", " + p[4] + ", " + t + ";");
+        out.add("cvt.u32.u64 " + c0 + ", " + element + ";");
+        out.add("shr.u64 " + e + ", " + element + ", 32;");
+        out.add("cvt.u32.u64 " + c1 + ", " + e + ";");
+        out.add("mov.b32 " + c2 + ", " + tensor + ";");
+        String hi0 = regs.r(), lo0 = regs.r(), hi1 = regs.r(), lo1 = regs.r();
+        for (int round = 0; round < 10; round++) {
+            if (round > 0) {
+                out.add("add.u32 " + k0 + ", " + k0 + ", " + Integer.toUnsignedString(0x9E3779B9) + ";");
+                out.add("add.u32 " + k1 + ", " + k1 + ", " + Integer.toUnsignedString(0xBB67AE85) + ";");
+            }
+            out.add("mul.hi.u32 " + hi0 + ", " + c0 + ", " + Integer.toUnsignedString(0xD2511F53) + ";");
+            out.add("mul.lo.u32 " + lo0 + ", " + c0 + ", " + Integer.toUnsignedString(0xD2511F53) + ";");
+            out.add("mul.hi.u32 " + hi1 + ", " + c2 + ", " + Integer.toUnsignedString(0xCD9E8D57) + ";");
+            out.add("mul.lo.u32 " + lo1 + ", " + c2 + ", " + Integer.toUnsignedString(0xCD9E8D57) + ";");
+            out.add("xor.b32 " + c0 + ", " + hi1 + ", " + c1 + ";");
+            out.add("xor.b32 " + c0 + ", " + c0 + ", " + k0 + ";");
+            out.add("xor.b32 " + c2 + ", " + hi0 + ", " + c3 + ";");
+            out.add("xor.b32 " + c2 + ", " + c2 + ", " + k1 + ";");
+            out.add("mov.b32 " + c1 + ", " + lo1 + ";");
+            out.add("mov.b32 " + c3 + ", " + lo0 + ";");
+        }
+        String w = regs.r();
+        String f = regs.f();
+        out.add("shr.u32 " + w + ", " + List.of(c0, c1, c2, c3).get(word) + ", 8;");
+        out.add("cvt.rn.f32.u32 " + f + ", " + w + ";");
+        out.add("mul.rn.f32 " + d + ", " + f + ", 0f33800000;");                   // 2^-24
+        return out;
+    }
+
     static final String CANONICAL_NAN = "0f7FC00000";
     static final String ONE = "0f3F800000";
     static final String ZERO = "0f00000000";
@@ -164,6 +292,8 @@ public final class PtxRenderer {
         private final String[] scalarReg;
         private final String[] varReg;
         private final Map<Integer, String> constReg = new LinkedHashMap<>();
+        /** Where the element is, for random (set by {@link #findTensor}). */
+        private String tensorReg, elementReg;
 
         Emitter(Kernel k, Mode mode) {
             this.k = k;
@@ -196,6 +326,7 @@ public final class PtxRenderer {
             line("setp.ge.u64 " + out + ", " + i + ", " + n + ";");
             line("@" + out + " bra $L_exit;");
             line("shl.b64 " + off + ", " + i + ", 2;");
+            if (k.usesRandom()) findTensor(i);
 
             // Element addresses of every input read or written, then the loads.
             String[] addr = new String[k.inputs().size()];
@@ -242,6 +373,7 @@ public final class PtxRenderer {
             List<String> params = new ArrayList<>();
             params.add("    .param .u64 p_n");
             for (int in = 0; in < k.inputs().size(); in++) params.add("    .param .u64 p_in" + in);
+            if (k.usesRandom()) params.add("    .param .u64 p_tensors");
             for (int s = 0; s < k.scalars().size(); s++) params.add("    .param .f32 p_s" + s);
             sb.append(String.join(",\n", params)).append("\n)\n{\n");
             sb.append("    .reg .pred %p<").append(Math.max(regs.p, 1)).append(">;\n");
@@ -263,6 +395,43 @@ public final class PtxRenderer {
         }
 
         private void line(String s) { body.add(s); }
+
+        /**
+         * The element's tensor for random: binary search of the table {@code [T, start_0, ...]}
+         * for the last {@code k} with {@code start_k <= i}; {@code tensorReg = k},
+         * {@code elementReg = i - start_k}.
+         */
+        private void findTensor(String i) {
+            String table = regs.rd(), lo = regs.rd(), hi = regs.rd(), span = regs.rd(), mid = regs.rd(), at = regs.rd(), start = regs.rd();
+            String done = regs.p(), le = regs.p();
+            line("ld.param.u64 " + table + ", [p_tensors];  // [T, start_0 .. start_T-1]");
+            line("cvta.to.global.u64 " + table + ", " + table + ";");
+            line("ld.global.u64 " + hi + ", [" + table + "];");
+            line("mov.u64 " + lo + ", 0;");
+            body.add("$L_search:");
+            line("sub.s64 " + span + ", " + hi + ", " + lo + ";");
+            line("setp.le.u64 " + done + ", " + span + ", 1;");
+            line("@" + done + " bra $L_found;");
+            line("shr.u64 " + mid + ", " + span + ", 1;");
+            line("add.s64 " + mid + ", " + lo + ", " + mid + ";");
+            line("shl.b64 " + at + ", " + mid + ", 3;");
+            line("add.s64 " + at + ", " + table + ", " + at + ";");
+            line("add.s64 " + at + ", " + at + ", 8;");
+            line("ld.global.u64 " + start + ", [" + at + "];");
+            line("setp.le.u64 " + le + ", " + start + ", " + i + ";");
+            line("selp.b64 " + lo + ", " + mid + ", " + lo + ", " + le + ";");
+            line("selp.b64 " + hi + ", " + hi + ", " + mid + ", " + le + ";");
+            line("bra $L_search;");
+            body.add("$L_found:");
+            line("shl.b64 " + at + ", " + lo + ", 3;");
+            line("add.s64 " + at + ", " + table + ", " + at + ";");
+            line("add.s64 " + at + ", " + at + ", 8;");
+            line("ld.global.u64 " + start + ", [" + at + "];");
+            elementReg = regs.rd();
+            tensorReg = regs.r();
+            line("sub.s64 " + elementReg + ", " + i + ", " + start + ";");
+            line("cvt.u32.u64 " + tensorReg + ", " + lo + ";");
+        }
 
         /** The register holding {@code a}; constants are moved into a register once, as exact bits. */
         private String reg(Operand a) {
@@ -297,6 +466,10 @@ public final class PtxRenderer {
                 case FMA -> line("fma.rn.f32 " + d + ", " + a + ", " + b + ", " + c + ";");
                 case BF16 -> body.addAll(bf16(d, a, regs));
                 case F16 -> body.addAll(f16(d, a, regs));
+                case BF16_SR -> body.addAll(bf16Stochastic(d, a, b, regs));
+                case F16_SR -> body.addAll(f16Stochastic(d, a, b, regs));
+                case RANDOM -> body.addAll(random(d, (int) ((Operand.Const) args.get(0)).value(),
+                        args.subList(1, 7).stream().map(this::reg).toList(), tensorReg, elementReg, regs));
                 // Ordered compares are false with NaN, as Java's <, <=, >, >=, ==; unordered-or-not-equal
                 // is true with NaN, as Java's !=.
                 case LT, LE, GT, GE, EQ, NE -> {

@@ -84,13 +84,13 @@ public final class OpenClTestSupport {
         }
     }
 
-    /** The CPU oracle: {@link Evaluator#evalElement} over every element, in place. */
+    /** The CPU oracle: {@link Evaluator#evalElement} over every element, in place (one tensor, index 0, for random). */
     public static void evaluate(Kernel k, float[][] inputs, float[] scalars) {
         float[] in = new float[inputs.length];
         float[] vars = new float[k.eqns().size()];
         for (int e = 0; e < inputs[0].length; e++) {
             for (int i = 0; i < in.length; i++) in[i] = inputs[i][e];
-            Evaluator.evalElement(k, in, scalars, vars);
+            Evaluator.evalElement(k, in, scalars, vars, 0, e);
             for (Kernel.Output o : k.outputs()) inputs[o.input()][e] = in[o.input()];
         }
     }

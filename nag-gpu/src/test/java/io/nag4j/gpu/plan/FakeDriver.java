@@ -173,14 +173,22 @@ public final class FakeDriver implements Driver {
 
         @Override
         protected void launchProgram(Kernel k, Kernel ir, long n, List<DeviceBuffer> args, float[] scalars) {
-            MemorySegment[] segs = new MemorySegment[args.size()];
+            MemorySegment[] segs = new MemorySegment[k.inputs().size()];
             for (int j = 0; j < segs.length; j++) segs[j] = memory(args.get(j)).segment;
+            // random's tensor table after the inputs: [T, start_0, ...]
+            MemorySegment table = k.usesRandom() ? memory(args.get(segs.length)).segment : null;
             long t0 = System.nanoTime();
             float[] in = new float[segs.length];
             float[] vars = new float[k.eqns().size()];
+            int tensor = 0;
             for (long i = 0; i < n; i++) {
                 for (int j = 0; j < segs.length; j++) in[j] = segs[j].getAtIndex(F32, i);
-                Evaluator.evalElement(k, in, scalars, vars);
+                long start = 0;
+                if (table != null) {
+                    while (tensor + 1 < table.getAtIndex(ValueLayout.JAVA_LONG, 0) && table.getAtIndex(ValueLayout.JAVA_LONG, 2 + tensor) <= i) tensor++;
+                    start = table.getAtIndex(ValueLayout.JAVA_LONG, 1 + tensor);
+                }
+                Evaluator.evalElement(k, in, scalars, vars, tensor, i - start);
                 for (Kernel.Output o : k.outputs()) segs[o.input()].setAtIndex(F32, i, in[o.input()]);
             }
             if (profiling()) addTime(TimeKind.KERNEL, System.nanoTime() - t0 + 1);

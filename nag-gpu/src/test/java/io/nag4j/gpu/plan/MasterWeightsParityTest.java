@@ -6,6 +6,8 @@ import io.nag4j.core.optim.Mode;
 import io.nag4j.core.optim.OptState;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.MasterWeights;
+import io.nag4j.core.rule.Rounding;
+import io.nag4j.core.ir.Evaluator;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
 import io.nag4j.core.tensor.ParamSet;
@@ -30,10 +32,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * params, every slot and the master, bit for bit (NaN by class) after every step; the PTX of each
  * kernel through the interpreter against the evaluator, and through ptxas where it is.
  */
-class MasterWeightsParityTest {
+public class MasterWeightsParityTest {
     static final int STEPS = 12;
+    public static final List<Rounding> ROUNDINGS = List.of(Rounding.NEAREST, Rounding.stochastic(0x5eed_0000_0000_0007L), Rounding.stochastic(-1));
 
-    static ParamSet params(SplittableRandom r, MasterWeights mw) {
+    public static ParamSet params(SplittableRandom r, MasterWeights mw) {
         List<Tensor> l = new ArrayList<>();
         int[] sizes = {1, 7, 33, 130};
         for (int i = 0; i < sizes.length; i++) {
@@ -44,7 +47,7 @@ class MasterWeightsParityTest {
         return new ParamSet(l);
     }
 
-    static ParamSet updates(SplittableRandom r, ParamSet like, int step) {
+    public static ParamSet updates(SplittableRandom r, ParamSet like, int step) {
         ParamSet u = like.zerosLike("");
         for (Tensor t : u) {
             for (long k = 0; k < t.size(); k++) {
@@ -68,7 +71,8 @@ class MasterWeightsParityTest {
         }
         for (Rule base : Rules.all()) {
             for (String precision : List.of("bf16", "f16")) {
-                MasterWeights mw = new MasterWeights(base, precision);
+              for (Rounding rounding : ROUNDINGS) {
+                MasterWeights mw = new MasterWeights(base, precision, rounding);
                 Hyperparams hp = base.defaults();
                 for (String b : backends) {
                     SplittableRandom r = new SplittableRandom(base.name().hashCode() * 31L + precision.hashCode());
@@ -81,19 +85,20 @@ class MasterWeightsParityTest {
                                 dev.step(u);
                             }
                             try (ParamSet pr = ref.readParams(); ParamSet pd = dev.readParams(); OptState sr = ref.readState(); OptState sd = dev.readState()) {
-                                String where = base.name() + " " + precision + " on " + b + " step " + t;
+                                String where = base.name() + " " + precision + " rounded " + rounding + " on " + b + " step " + t;
                                 same(where + " param", pr, pd);
                                 for (String slot : mw.slots()) same(where + " slot " + slot, sr.slot(slot), sd.slot(slot));
                             }
                         }
                     }
                 }
+              }
             }
         }
         Requires.available("OPENCL", why);
     }
 
-    static void same(String where, ParamSet expected, ParamSet actual) {
+    public static void same(String where, ParamSet expected, ParamSet actual) {
         for (int i = 0; i < expected.size(); i++) {
             for (long k = 0; k < expected.get(i).size(); k++) {
                 float e = expected.get(i).get(k), a = actual.get(i).get(k);
@@ -110,24 +115,38 @@ class MasterWeightsParityTest {
         SplittableRandom r = new SplittableRandom(11);
         for (Rule base : Rules.all()) {
             for (String precision : List.of("bf16", "f16")) {
-                Kernel k = new MasterWeights(base, precision).kernel();
-                int n = 64;
+              for (Rounding rounding : ROUNDINGS) {
+                MasterWeights mw = new MasterWeights(base, precision, rounding);
+                Kernel k = mw.kernel();
+                int n = 300;
+                long[] starts = {0, 1, 37, 38, 256}; // tensors of 1, 36, 1, 218 and 44 elements: the table's search at every edge
                 float[][] data = new float[k.inputs().size()][n];
                 for (float[] col : data) for (int e = 0; e < n; e++) col[e] = OpenClTestSupport.value(r, 0.1);
-                float[] scalars = new float[k.scalars().size()];
-                float[] s0 = base.scalars(3, base.defaults());
-                System.arraycopy(s0, 0, scalars, 0, scalars.length);
+                float[] scalars = mw.scalars(3, base.defaults());
                 float[][] expected = copy(data), got = copy(data);
-                OpenClTestSupport.evaluate(k, expected, scalars);
+                evaluate(k, expected, scalars, starts);
                 String ptx = PtxRenderer.render(k, Mode.EXACT);
-                PtxInterpreter.run(ptx, Mode.EXACT, got, scalars);
+                PtxInterpreter.run(ptx, Mode.EXACT, got, scalars, k.usesRandom() ? starts : null);
                 for (int i = 0; i < expected.length; i++) {
                     OpenClTestSupport.assertSameBits(expected[i], got[i], k.name() + " input " + k.inputs().get(i) + " (PTX interpreter)", data);
                 }
                 if (ptxas != null) for (String arch : Ptxas.ARCHS) Ptxas.assemble(ptxas, ptx, arch, k.name());
+              }
             }
         }
         if (ptxas == null) Requires.available("PTXAS", "ptxas is not on the PATH");
+    }
+
+    /** The evaluator over columns holding tensors from {@code starts}: each element with its tensor and index in it. */
+    static void evaluate(Kernel k, float[][] cols, float[] scalars, long[] starts) {
+        float[] in = new float[cols.length], vars = new float[k.eqns().size()];
+        int tensor = 0;
+        for (int e = 0; e < cols[0].length; e++) {
+            while (tensor + 1 < starts.length && starts[tensor + 1] <= e) tensor++;
+            for (int i = 0; i < in.length; i++) in[i] = cols[i][e];
+            Evaluator.evalElement(k, in, scalars, vars, tensor, e - starts[tensor]);
+            for (Kernel.Output o : k.outputs()) cols[o.input()][e] = in[o.input()];
+        }
     }
 
     static float[][] copy(float[][] a) {

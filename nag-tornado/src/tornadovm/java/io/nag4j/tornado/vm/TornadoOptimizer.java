@@ -24,6 +24,7 @@ import uk.ac.manchester.tornado.api.common.Access;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.LongArray;
 import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 
 import java.io.IOException;
@@ -106,6 +107,9 @@ final class TornadoOptimizer implements BoundOptimizer {
             else if (initial != null || zeros == null) stateHost[s] = zerosOrNew(len, initial != null);
             else stateHost[s] = zeros;
             if (initial != null) packed.pack(initial.slot(slot), stateHost[s].getSegment());
+            else if (k >= 0 && rule instanceof io.nag4j.core.rule.MasterWeights && slot.equals(io.nag4j.core.rule.MasterWeights.MASTER)) {
+                packed.pack(params, stateHost[s].getSegment()); // the master starts as the params
+            }
         }
         scalars = new FloatArray(Math.max(1, TornadoKernelRenderer.scalarSlots(kernel)));
         stepScalars = new float[kernel.scalars().size()];
@@ -129,9 +133,19 @@ final class TornadoOptimizer implements BoundOptimizer {
                 source = Files.createTempFile("nag4j-" + rule.name().replaceAll("[^A-Za-z0-9_-]", "_") + "-", ".cl");
                 Files.writeString(source, TornadoOpenClRenderer.render(kernel, mode));
                 Set<Integer> written = OpenClRenderer.written(kernel);
-                AccessorParameters access = new AccessorParameters(inputs.length + 1);
+                boolean random = kernel.usesRandom();
+                AccessorParameters access = new AccessorParameters(inputs.length + (random ? 2 : 1));
                 for (int i = 0; i < inputs.length; i++) access.set(i, inputs[i], written.contains(i) ? Access.READ_WRITE : Access.READ_ONLY);
-                access.set(inputs.length, scalars, Access.READ_ONLY);
+                if (random) {
+                    // random's tensor table [T, start_0, ..., start_{T-1}] (Kernel's class comment), sent once
+                    int count = packed.names().size();
+                    LongArray table = new LongArray(count + 1);
+                    table.set(0, count);
+                    for (int i = 0; i < count; i++) table.set(1 + i, packed.offset(i));
+                    g.transferToDevice(DataTransferMode.FIRST_EXECUTION, table);
+                    access.set(inputs.length, table, Access.READ_ONLY);
+                }
+                access.set(inputs.length + (random ? 1 : 0), scalars, Access.READ_ONLY);
                 g.prebuiltTask(TASK, TornadoOpenClRenderer.kernelName(kernel), source.toString(), access);
             } else {
                 Class<?> k = JavaKernels.load(kernel, mode);
