@@ -3,6 +3,7 @@ package io.nag4j.bench.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.nag4j.core.rule.MasterWeights;
+import io.nag4j.core.rule.Rounding;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
 import io.nag4j.core.optim.Mode;
@@ -56,13 +57,14 @@ public final class AgreeCommand implements Callable<Integer> {
 
     @Option(names = "--param-dtype", split = ",", paramLabel = "LIST",
             description = {"Param types to check: f32, and bf16 / f16 (16-bit params with float32 master weights, each step's param",
-                    "the master rounded to nearest even; params, slots and state/master compared). Default: f32,bf16,f16",
+                    "the master rounded by --rounding; params, slots and state/master compared). Default: f32,bf16,f16",
                     "(f32 alone on the tornado JIT backend, whose renderer does not lower bf16/f16 yet)."})
     List<String> paramDtypes;
 
-    @Option(names = "--rounding", defaultValue = "nearest", paramLabel = "MODE",
-            description = "How 16-bit params are rounded: nearest (ties to even). Stochastic rounding is not built yet. Default: nearest.")
-    String rounding;
+    @Option(names = "--rounding", split = ",", paramLabel = "LIST",
+            description = {"How 16-bit params are rounded from their master: nearest (ties to even) and/or stochastic (Philox-4x32-10",
+                    "keyed by --seed, the step, the tensor's index and the element's: docs/mixed-precision.md). Default: nearest,stochastic."})
+    List<String> roundings;
 
     @Option(names = "--steps", defaultValue = "100", paramLabel = "N", description = "Steps per optimizer. Default: 100.")
     int steps;
@@ -70,7 +72,8 @@ public final class AgreeCommand implements Callable<Integer> {
     @Option(names = "--tensors", defaultValue = "101", paramLabel = "N", description = "Tensors of odd shapes in the ParamSet. Default: 101.")
     int tensors;
 
-    @Option(names = "--seed", defaultValue = "20261124", paramLabel = "S", description = "Random seed. Default: 20261124.")
+    @Option(names = "--seed", defaultValue = "20261124", paramLabel = "S",
+            description = "Random seed of the data, and the key of stochastic rounding. Default: 20261124.")
     long seed;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON to this file.")
@@ -80,8 +83,8 @@ public final class AgreeCommand implements Callable<Integer> {
     CommandSpec spec;
 
     /** What one optimizer's run found. */
-    record Result(String optimizer, String paramDtype, String backend, int steps, long elements, long compared, long differing, long maxUlp,
-                  String firstDifference) {}
+    record Result(String optimizer, String paramDtype, String rounding, String backend, int steps, long elements, long compared, long differing,
+                  long maxUlp, String firstDifference) {}
 
     @Override
     public Integer call() throws IOException {
@@ -89,9 +92,18 @@ public final class AgreeCommand implements Callable<Integer> {
         if (tensors < 1) throw new IllegalArgumentException("--tensors must be at least 1, got " + tensors);
         List<Rule> rules = optimizer == null ? Rules.all() : List.of(Rules.byName(optimizer));
         Mode mode = KernelsCommand.parseMode(this.mode);
-        if (!rounding.strip().equalsIgnoreCase("nearest")) {
-            throw new IllegalArgumentException("--rounding " + rounding + ": only nearest is built (stochastic rounding is not yet; see docs/mixed-precision.md)");
+        List<Rounding> roundingList = new ArrayList<>();
+        for (String r : roundings == null ? List.of("nearest", "stochastic") : roundings) {
+            Rounding parsed;
+            try {
+                parsed = Rounding.of(r, seed);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--rounding: " + e.getMessage());
+            }
+            if (roundingList.contains(parsed)) throw new IllegalArgumentException("--rounding names " + parsed.kind() + " twice");
+            roundingList.add(parsed);
         }
+        if (roundingList.isEmpty()) throw new IllegalArgumentException("--rounding names no rounding");
         List<String> dtypes = new ArrayList<>();
         List<String> asked = paramDtypes;
         boolean onlyF32 = false;
@@ -119,11 +131,12 @@ public final class AgreeCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         List<Result> results = new ArrayList<>();
-        for (String dtype : dtypes) for (Rule base : rules) {
-            Rule rule = dtype.equals("f32") ? base : new MasterWeights(base, dtype);
-            Result r = run(rule, dtype, mode);
+        for (String dtype : dtypes) for (Rounding rounding : dtype.equals("f32") ? List.of(Rounding.NEAREST) : roundingList) for (Rule base : rules) {
+            Rule rule = dtype.equals("f32") ? base : new MasterWeights(base, dtype, rounding);
+            Result r = run(rule, dtype, dtype.equals("f32") ? "none" : rounding.kind(), mode);
             results.add(r);
-            out.printf("%-9s on %-24s %4d steps, %8d elements: %s%n", r.optimizer() + (dtype.equals("f32") ? "" : "@" + dtype), r.backend(), r.steps(), r.elements(),
+            String label = r.optimizer() + (dtype.equals("f32") ? "" : "@" + dtype + (rounding.stochastic() ? "-sr" : ""));
+            out.printf("%-16s on %-24s %4d steps, %8d elements: %s%n", label, r.backend(), r.steps(), r.elements(),
                     r.differing() == 0 ? "bitwise identical (" + r.compared() + " values compared)"
                             : r.differing() + " of " + r.compared() + " values differ (" + percent(r.differing(), r.compared()) + "); first: "
                             + r.firstDifference());
@@ -136,6 +149,7 @@ public final class AgreeCommand implements Callable<Integer> {
             doc.put("backend", backend);
             doc.put("numerics", tornadoDefaults ? "tornadovm-defaults" : mode.name().toLowerCase(java.util.Locale.ROOT));
             doc.put("seed", seed);
+            doc.put("rounding", "stochastic: Philox-4x32-10 keyed by seed, step, tensor index and element index (docs/mixed-precision.md)");
             doc.put("results", results);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
         }
@@ -151,9 +165,9 @@ public final class AgreeCommand implements Callable<Integer> {
         return String.format(java.util.Locale.ROOT, "%.2f%%", 100.0 * part / Math.max(1, whole));
     }
 
-    private Result run(Rule rule, String dtype, Mode mode) {
+    private Result run(Rule rule, String dtype, String rounding, Mode mode) {
         Agreement.Outcome o = Agreement.run(backend, rule, mode, steps, tensors, seed);
-        return new Result(o.optimizer(), dtype, o.where(), o.steps(), o.elements(), o.compared(), o.differing(), o.maxUlp(),
+        return new Result(o.optimizer(), dtype, rounding, o.where(), o.steps(), o.elements(), o.compared(), o.differing(), o.maxUlp(),
                 o.first() == null ? null : o.first().describe());
     }
 }

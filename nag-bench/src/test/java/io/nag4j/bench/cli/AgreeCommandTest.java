@@ -62,22 +62,26 @@ class AgreeCommandTest {
         return backends;
     }
 
-    /** bf16 and f16 params on master weights: every optimizer on cpu and PoCL gives the reference's params, slots and master. */
+    /** bf16 and f16 params on master weights, rounded to nearest and stochastically: every optimizer on cpu and PoCL gives the reference's params, slots and master. */
     @Test
     void sixteenBitParamsAgreeOnCpuAndOpenClForEveryOptimizer() throws Exception {
         for (String b : cpuAndOpenCl()) {
             Agreed a = agree(b, "--param-dtype", "bf16,f16", "--steps", "25", "--tensors", "17");
             JsonNode results = a.doc().get("results");
-            assertEquals(2 * Rules.names().size(), results.size());
+            assertEquals(2 * 2 * Rules.names().size(), results.size());
             java.util.Set<String> seen = new java.util.HashSet<>();
             for (JsonNode r : results) {
                 assertEquals(0, r.get("differing").asLong(), b + " " + r);
-                seen.add(r.get("paramDtype").asText());
+                seen.add(r.get("paramDtype").asText() + " " + r.get("rounding").asText());
             }
-            assertEquals(java.util.Set.of("bf16", "f16"), seen);
-            assertTrue(a.out().contains("adam@bf16") && a.out().contains("nag@f16"), a.out());
+            assertEquals(java.util.Set.of("bf16 nearest", "f16 nearest", "bf16 stochastic", "f16 stochastic"), seen);
+            assertTrue(a.out().contains("adam@bf16 ") && a.out().contains("nag@f16 ") && a.out().contains("rmsprop@bf16-sr ")
+                    && a.out().contains("adagrad@f16-sr "), a.out());
+            Agreed sr = agree(b, "--param-dtype", "f32,f16", "--rounding", "stochastic", "--seed", "-3", "--steps", "5", "--tensors", "9");
+            assertEquals(2 * Rules.names().size(), sr.doc().get("results").size(), "f32 once, f16 stochastically");
+            for (JsonNode r : sr.doc().get("results")) assertEquals(0, r.get("differing").asLong(), b + " " + r);
         }
-        for (String[] bad : new String[][] {{"--param-dtype", "f8"}, {"--param-dtype", "bf16,bf16"}, {"--rounding", "stochastic"}}) {
+        for (String[] bad : new String[][] {{"--param-dtype", "f8"}, {"--param-dtype", "bf16,bf16"}, {"--rounding", "fancy"}, {"--rounding", "nearest,nearest"}}) {
             StringWriter out = new StringWriter(), err = new StringWriter();
             String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("agree"), java.util.Arrays.stream(bad)).toArray(String[]::new);
             assertEquals(2, Main.run(new PrintWriter(out), new PrintWriter(err), args), String.join(" ", bad) + ": " + err);

@@ -188,4 +188,48 @@ class StochasticRoundingTest {
         }
         for (Tensor[] g : groups) for (Tensor t : g) t.close();
     }
+
+    /** Steps adam with bf16 params under {@code rounding} on the CPU backend; the final params' bits, tensor after tensor. */
+    static int[] trainedBits(io.nag4j.core.rule.Rounding rounding, int tensors) {
+        var rule = new io.nag4j.core.rule.MasterWeights(io.nag4j.core.rule.Rules.byName("adam"), "bf16", rounding);
+        // each tensor's data from its own generator, so tensor 0's is the same whatever else is bound
+        SplittableRandom[] rs = new SplittableRandom[tensors];
+        List<Tensor> ps = new ArrayList<>(), us = new ArrayList<>();
+        for (int t = 0; t < tensors; t++) {
+            SplittableRandom r = rs[t] = new SplittableRandom(100 + t);
+            float[] v = new float[40_000 + t];
+            for (int e = 0; e < v.length; e++) v[e] = rule.round((float) r.nextGaussian());
+            ps.add(Tensor.of("p" + t, v));
+            us.add(Tensor.zeros("p" + t, v.length));
+        }
+        try (var params = new io.nag4j.core.tensor.ParamSet(ps); var updates = new io.nag4j.core.tensor.ParamSet(us);
+             var opt = io.nag4j.core.bound.HostBoundOptimizer.cpu(rule, rule.defaults().with("eta", 1e-4f), params, null, io.nag4j.core.optim.Mode.EXACT)) {
+            for (int step = 0; step < 5; step++) {
+                for (int t = 0; t < tensors; t++) for (long e = 0; e < updates.get(t).size(); e++) updates.get(t).set(e, (float) rs[t].nextGaussian());
+                opt.step(updates);
+            }
+            try (var out = opt.readParams()) {
+                int[] bits = new int[(int) out.totalSize()];
+                int k = 0;
+                for (Tensor t : out) for (long e = 0; e < t.size(); e++) bits[k++] = Float.floatToRawIntBits(t.get(e));
+                return bits;
+            }
+        }
+    }
+
+    @Test
+    void stochasticRoundingChangesTheParamsDependsOnlyOnTheSeedAndIsThePerTensorStream() {
+        int[] nearest = trainedBits(io.nag4j.core.rule.Rounding.NEAREST, 3);
+        int[] s1 = trainedBits(io.nag4j.core.rule.Rounding.stochastic(1), 3), s1again = trainedBits(io.nag4j.core.rule.Rounding.stochastic(1), 3);
+        int[] s2 = trainedBits(io.nag4j.core.rule.Rounding.stochastic(2), 3);
+        long vsNearest = IntStream.range(0, nearest.length).filter(i -> nearest[i] != s1[i]).count();
+        long vsSeed2 = IntStream.range(0, s1.length).filter(i -> s1[i] != s2[i]).count();
+        // eta 1e-4 moves a bf16 param by well under its ulp: to nearest most stay, stochastically many move
+        assertTrue(vsNearest > nearest.length / 20 && vsNearest < nearest.length, vsNearest + " of " + nearest.length + " differ from rounding to nearest");
+        assertTrue(vsSeed2 > s1.length / 20, vsSeed2 + " of " + s1.length + " differ between seeds 1 and 2");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(s1, s1again, "the same seed gives the same bits");
+        // tensor 0 of a two-tensor set is tensor 0 of the three-tensor set: its stream is keyed by its index, not by what else is bound
+        int[] two = trainedBits(io.nag4j.core.rule.Rounding.stochastic(1), 2);
+        for (int i = 0; i < 40_000; i++) assertEquals(s1[i], two[i], "tensor 0 element " + i);
+    }
 }
