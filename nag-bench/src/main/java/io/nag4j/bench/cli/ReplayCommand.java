@@ -9,6 +9,7 @@ import io.nag4j.core.optim.OptState;
 import io.nag4j.core.optim.StepChecks;
 import io.nag4j.core.rule.Hyperparams;
 import io.nag4j.core.rule.MasterWeights;
+import io.nag4j.core.rule.Rounding;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.rule.Rules;
 import io.nag4j.core.tensor.ParamSet;
@@ -77,6 +78,15 @@ public final class ReplayCommand implements Callable<Integer> {
                     "fast: multiply-adds fused into fma by one IR pass, the same bits on every backend (those of '--backend reference --mode fast')."})
     String mode;
 
+    @Option(names = "--rounding", defaultValue = "nearest", paramLabel = "MODE",
+            description = {"How a BF16/F16 param is rounded from its master each step: nearest (ties to even, the default) or stochastic",
+                    "(Philox-4x32-10 keyed by --seed, the step, the tensor's index among the params of its dtype, and the element's:",
+                    "docs/mixed-precision.md)."})
+    String rounding;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "The key of --rounding stochastic (a 64-bit integer). Default: 0.")
+    long seed;
+
     @Spec
     CommandSpec spec;
 
@@ -92,7 +102,9 @@ public final class ReplayCommand implements Callable<Integer> {
         try (ck; ParamSet initial = ck == null ? readParams() : ck.params().copy(); SafetensorsReader trajectory = openUpdates()) {
             long steps = checkTrajectory(initial, trajectory);
             Map<String, String> dtypes = ck == null ? paramDtypes : Map.of();
-            if (!dtypes.isEmpty()) return replayMixed(rule, hp, m, initial, trajectory, steps, dtypes);
+            Rounding r = Rounding.of(rounding, seed);
+            if (!dtypes.isEmpty()) return replayMixed(rule, hp, m, initial, trajectory, steps, dtypes, r);
+            if (r.stochastic()) throw new IllegalArgumentException("--rounding stochastic rounds BF16/F16 params; every param in " + (params != null ? params : resume) + " is F32");
             try (BoundOptimizer bound = Backends.bind(backend, rule, hp, initial, ck == null ? null : ck.state(), m);
                  ParamSet step = initial.zerosLike("")) {
                 // Without a single element the steps change nothing but the counter, and a tiny file can claim
@@ -119,19 +131,19 @@ public final class ReplayCommand implements Callable<Integer> {
 
     /**
      * Mixed precision: each BF16 or F16 param steps with float32 master weights ({@link MasterWeights}:
-     * the rule on the master, the param its rounding to nearest even), the F32 ones as usual; one
+     * the rule on the master, the param its rounding by {@code rounding}), the F32 ones as usual; one
      * binding per dtype on the same backend, all stepped every step. The output keeps each param's
      * dtype, the rule's slots in F32, and {@code state/master/<name>} (F32) for each 16-bit param.
      */
     private int replayMixed(Rule rule, Hyperparams hp, Mode m, ParamSet initial, SafetensorsReader trajectory, long steps,
-                            Map<String, String> dtypes) throws IOException {
+                            Map<String, String> dtypes, Rounding rounding) throws IOException {
         Map<String, List<Tensor>> byType = new LinkedHashMap<>();
         for (Tensor p : initial) byType.computeIfAbsent(dtypes.getOrDefault(p.name(), "F32"), k -> new ArrayList<>()).add(p);
         List<BoundOptimizer> bound = new ArrayList<>();
         List<ParamSet> stepSets = new ArrayList<>();
         try {
             for (var e : byType.entrySet()) {
-                Rule r = e.getKey().equals("F32") ? rule : new MasterWeights(rule, e.getKey().toLowerCase(java.util.Locale.ROOT));
+                Rule r = e.getKey().equals("F32") ? rule : new MasterWeights(rule, e.getKey().toLowerCase(java.util.Locale.ROOT), rounding);
                 ParamSet group = new ParamSet(e.getValue()); // views of initial's tensors: not closed here
                 bound.add(Backends.bind(backend, r, hp, group, null, m));
                 stepSets.add(group.zerosLike(""));
@@ -173,7 +185,7 @@ public final class ReplayCommand implements Callable<Integer> {
                 }
                 spec.commandLine().getOut().println("replayed " + steps + " steps of " + rule.name() + (m == Mode.FAST ? " (FAST)" : "")
                         + " with float32 master weights for " + dtypes.size() + " 16-bit params (" + String.join(", ", new java.util.LinkedHashSet<>(dtypes.values()))
-                        + ", rounded to nearest even) on " + bound.getFirst().where() + " over " + initial.size() + " tensors ("
+                        + (rounding.stochastic() ? ", rounded stochastically with seed " + rounding.seed() : ", rounded to nearest even") + ") on " + bound.getFirst().where() + " over " + initial.size() + " tensors ("
                         + initial.totalSize() + " elements) into " + out);
             } finally {
                 finals.forEach(ParamSet::close);

@@ -113,8 +113,13 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--param-dtype", defaultValue = "f32", paramLabel = "TYPE",
             description = {"f32 (default), or bf16 / f16: 16-bit params with float32 master weights (the optimizer steps the master,",
-                    "each param is the master rounded to nearest even; the gradients are computed at the 16-bit params). Host gradients only."})
+                    "each param is the master rounded by --rounding; the gradients are computed at the 16-bit params). Host gradients only."})
     String paramDtype;
+
+    @Option(names = "--rounding", defaultValue = "nearest", paramLabel = "MODE",
+            description = {"With --param-dtype bf16/f16: how each param is rounded from its master: nearest (ties to even, the default) or",
+                    "stochastic (Philox-4x32-10 keyed by --seed, the step, the tensor's index and the element's: docs/mixed-precision.md)."})
+    String rounding;
 
     @Spec
     CommandSpec spec;
@@ -135,7 +140,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (!List.of("f32", "bf16", "f16").contains(dtype)) throw new IllegalArgumentException("--param-dtype must be f32, bf16 or f16, got '" + paramDtype + "'");
         if (!dtype.equals("f32")) {
             if (gradients.strip().equalsIgnoreCase("djl")) throw new IllegalArgumentException("--param-dtype " + dtype + " works with host gradients; DJL's weights are float32");
-            rule = new io.nag4j.core.rule.MasterWeights(rule, dtype);
+            rule = new io.nag4j.core.rule.MasterWeights(rule, dtype, io.nag4j.core.rule.Rounding.of(rounding, seed));
+        } else if (!rounding.strip().equalsIgnoreCase("nearest")) {
+            throw new IllegalArgumentException("--rounding " + rounding + " rounds 16-bit params: it needs --param-dtype bf16 or f16");
         }
         if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
@@ -393,6 +400,7 @@ public final class TrainCommand implements Callable<Integer> {
         doc.put("model", model);
         doc.put("gradients", gradients);
         doc.put("param_dtype", paramDtype);
+        doc.put("rounding", rule instanceof io.nag4j.core.rule.MasterWeights mw ? mw.rounding().kind() : "none");
         doc.put("optimizer", rule.name());
         doc.put("hyperparameters", base.asMap());
         doc.put("schedule", sched.kind());

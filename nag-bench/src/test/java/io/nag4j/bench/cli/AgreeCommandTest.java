@@ -33,7 +33,7 @@ class AgreeCommandTest {
                 "--tensors", "7", "--json", json.toString());
         assertEquals(0, code, err.toString());
         JsonNode results = new ObjectMapper().readTree(json.toFile()).get("results");
-        assertEquals(3 * Rules.names().size(), results.size(), "every optimizer with f32, bf16 and f16 params (the default)");
+        assertEquals(5 * Rules.names().size(), results.size(), "every optimizer with f32 params, and bf16 and f16 params each rounded to nearest and stochastically (the default)");
         for (JsonNode r : results) {
             assertEquals(0, r.get("differing").asLong(), r.toString());
             assertTrue(r.get("compared").asLong() > 0, r.toString());
@@ -94,7 +94,7 @@ class AgreeCommandTest {
         for (String b : cpuAndOpenCl()) {
             JsonNode doc = agree(b, "--mode", "fast", "--steps", "30", "--tensors", "23").doc();
             assertEquals("fast", doc.get("numerics").asText());
-            assertEquals(3 * Rules.names().size(), doc.get("results").size());
+            assertEquals(5 * Rules.names().size(), doc.get("results").size());
             for (JsonNode r : doc.get("results")) assertEquals(0, r.get("differing").asLong(), b + " " + r);
         }
         StringWriter out = new StringWriter(), err = new StringWriter();

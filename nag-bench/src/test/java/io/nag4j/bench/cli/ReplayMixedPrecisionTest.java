@@ -71,12 +71,62 @@ class ReplayMixedPrecisionTest {
         }
     }
 
-    static void run(String rule, String backend, Path p, Path u, Path out) {
+    /**
+     * {@code --rounding stochastic --seed S}: every backend writes the reference's bytes, and each param is its final master
+     * rounded stochastically with the uniform the documented key gives (seed, the step, its index among the params of its
+     * dtype, the element), computed here by the reference's own Philox; a second seed gives other bits.
+     */
+    @Test
+    void stochasticRoundingReplaysIdenticallyWithTheDocumentedKey() throws Exception {
+        SplittableRandom r = new SplittableRandom(15);
+        int steps = 6;
+        Path p = dir.resolve("P.safetensors"), u = dir.resolve("U.safetensors");
+        try (Tensor w = gauss("w", r, 300, x -> Narrowing.bf16((float) x), 30, 10); Tensor v = gauss("v", r, 70, x -> Narrowing.bf16((float) x), 70);
+             Tensor b = gauss("b", r, 40, x -> Narrowing.f16((float) x), 40); Tensor c = gauss("c", r, 2, x -> x, 2);
+             Tensor uw = gauss("w", r, steps * 300, x -> x * 1e-3, steps, 30, 10); Tensor uv = gauss("v", r, steps * 70, x -> x * 1e-3, steps, 70);
+             Tensor ub = gauss("b", r, steps * 40, x -> x * 1e-3, steps, 40); Tensor uc = gauss("c", r, steps * 2, x -> x, steps, 2)) {
+            Safetensors.write(p, map(w, b, v, c), Map.of(), Map.of("w", "BF16", "v", "BF16", "b", "F16"));
+            Safetensors.write(u, map(uw, ub, uv, uc), Map.of(), Map.of());
+        }
+        List<String> backends = new ArrayList<>(List.of("cpu"));
+        ReplayBackendsAgreeTestAccess.openClOrSkipSoft(backends);
+        for (String rule : List.of("sgd", "adam")) {
+            Path ref = dir.resolve(rule + "-sr-reference.safetensors"), other = dir.resolve(rule + "-sr-seed2.safetensors");
+            run(rule, "reference", p, u, ref, "--rounding", "stochastic", "--seed", "7");
+            run(rule, "reference", p, u, other, "--rounding", "stochastic", "--seed", "8");
+            int moved = 0;
+            try (SafetensorsReader o = SafetensorsReader.open(ref); SafetensorsReader o2 = SafetensorsReader.open(other)) {
+                // index among the params of the same dtype, in the file's order: w 0, v 1 (BF16); b 0 (F16)
+                for (String[] t : new String[][] {{"w", "0"}, {"v", "1"}, {"b", "0"}}) {
+                    try (Tensor pt = o.load(t[0]); Tensor mt = o.load("state/master/" + t[0]); Tensor p2 = o2.load(t[0])) {
+                        for (int i = 0; i < pt.size(); i++) {
+                            float uni = MasterWeightsReference.uniform(7, steps, Integer.parseInt(t[1]), i);
+                            float want = t[0].equals("b") ? MasterWeightsReference.f16Stochastic(mt.get(i), uni) : MasterWeightsReference.bf16Stochastic(mt.get(i), uni);
+                            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(pt.get(i)), rule + " " + t[0] + "[" + i + "]");
+                            if (pt.get(i) != p2.get(i)) moved++;
+                        }
+                    }
+                }
+            }
+            assertTrue(moved > 0, rule + ": seeds 7 and 8 gave the same params");
+            for (String b : backends) {
+                Path out = dir.resolve(rule + "-sr-" + b.replace(':', '_') + ".safetensors");
+                run(rule, b, p, u, out, "--rounding", "stochastic", "--seed", "7");
+                assertArrayEquals(Files.readAllBytes(ref), Files.readAllBytes(out), rule + " on " + b + ": not the reference's bytes");
+            }
+        }
         StringWriter o = new StringWriter(), e = new StringWriter();
-        int code = Main.run(new PrintWriter(o), new PrintWriter(e), "replay", "--optimizer", rule, "--params", p.toString(), "--updates", u.toString(),
-                "--out", out.toString(), "--backend", backend);
+        assertEquals(2, Main.run(new PrintWriter(o), new PrintWriter(e), "replay", "--optimizer", "nag", "--params", p.toString(), "--updates", u.toString(),
+                "--out", dir.resolve("x").toString(), "--rounding", "sideways"), e.toString());
+    }
+
+    static void run(String rule, String backend, Path p, Path u, Path out, String... more) {
+        StringWriter o = new StringWriter(), e = new StringWriter();
+        String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("replay", "--optimizer", rule, "--params", p.toString(), "--updates", u.toString(),
+                "--out", out.toString(), "--backend", backend), java.util.Arrays.stream(more)).toArray(String[]::new);
+        int code = Main.run(new PrintWriter(o), new PrintWriter(e), args);
         assertEquals(0, code, rule + " on " + backend + ": " + o + e);
-        assertTrue(o.toString().contains("master weights for 2 16-bit params"), o.toString());
+        assertTrue(o.toString().contains("16-bit params"), o.toString());
     }
 
     static Tensor gauss(String name, SplittableRandom r, int n, java.util.function.DoubleUnaryOperator f, long... shape) {

@@ -88,6 +88,32 @@ class TrainCommandTest {
         assertEquals(2, run("train", "--param-dtype", "bf16", "--gradients", "djl").code());
     }
 
+    /** Stochastic rounding: identical on every backend, resumed byte-identically, each param a neighbour of its master, not all the nearest one. */
+    @Test
+    void stochasticallyRoundedParamsTrainIdenticallyAndResume() throws Exception {
+        Path straight = dir.resolve("sr"), resumed = dir.resolve("sr-resumed");
+        String[] common = {"train", "--param-dtype", "bf16", "--rounding", "stochastic", "--seed", "5", "--optimizer", "adam", "--steps", "20",
+                "--batch", "16", "--save-every", "10"};
+        Run r = run(concat(common, "--backend", backends(), "--checkpoint", straight.toString()));
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("bit-identical"), r.out());
+        int notNearest = 0;
+        try (io.nag4j.core.io.SafetensorsReader ck = io.nag4j.core.io.SafetensorsReader.open(straight.resolve("step-000020.safetensors"));
+             Tensor w = ck.load("W1"); Tensor m = ck.load("state/master/W1")) {
+            for (int i = 0; i < w.size(); i++) {
+                float lo = io.nag4j.core.ir.Narrowing.bf16Stochastic(m.get(i), 1f), hi = io.nag4j.core.ir.Narrowing.bf16Stochastic(m.get(i), 0f);
+                assertTrue(w.get(i) == lo || w.get(i) == hi, "W1[" + i + "] " + w.get(i) + " is not a bf16 neighbour of its master " + m.get(i));
+                if (w.get(i) != io.nag4j.core.reference.MasterWeightsReference.bf16(m.get(i))) notNearest++;
+            }
+        }
+        assertTrue(notNearest > 0, "stochastic rounding left every param at its nearest bf16");
+        Run b = run(concat(common, "--backend", "cpu", "--checkpoint", resumed.toString(), "--resume", straight.resolve("step-000010.safetensors").toString()));
+        assertEquals(0, b.code(), b.out() + b.err());
+        assertArrayEquals(Files.readAllBytes(straight.resolve("step-000020.safetensors")), Files.readAllBytes(resumed.resolve("step-000020.safetensors")));
+        assertEquals(2, run("train", "--rounding", "stochastic").code(), "stochastic rounding of float32 params");
+        assertEquals(2, run("train", "--param-dtype", "f16", "--rounding", "up").code());
+    }
+
     @Test
     void flagsAndStepScheduleAreIdenticalToo() {
         Run r = run("train", "--optimizer", "rmsprop", "--hp", "centered=1", "--hp", "momentum=0.9", "--hp", "lr=0.001",
