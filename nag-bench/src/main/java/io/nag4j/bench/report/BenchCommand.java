@@ -99,9 +99,10 @@ public final class BenchCommand implements Callable<Integer> {
         int agreeSteps = quick ? 20 : 100, agreeTensors = quick ? 31 : 101;
 
         int configCount = rules.stream().mapToInt(r -> Rules.configurations(r).size()).sum();
+        int mixedCount = rules.size() * MIXED.size();
         long nonReference = specs.stream().filter(s -> !s.equals("reference")).count();
         int total = (int) (nonReference * configCount + (long) specs.size() * rules.size() * (workloads.size() + 1)
-                + nonReference * (configCount - rules.size()) + nonReference * rules.size() * (workloads.size() + 1));
+                + nonReference * (configCount - rules.size()) + nonReference * rules.size() * (workloads.size() + 1) + 2 * nonReference * mixedCount);
         Progress progress = new Progress(total);
 
         // What each configuration streams: its flags' kernel.
@@ -114,9 +115,9 @@ public final class BenchCommand implements Callable<Integer> {
                 report.configurations.add(new Report.Configuration(rule.name(), c.getKey(), c.getValue().asMap(), k.name(), streamed, k.bytesPerElement()));
             }
             // Mixed precision (docs/mixed-precision.md): the defaults with bf16 and f16 params on float32 master weights.
-            for (String precision : List.of("bf16", "f16")) {
-                Kernel k = new io.nag4j.core.rule.MasterWeights(rule, precision).kernel(rule.defaults());
-                report.configurations.add(new Report.Configuration(rule.name(), "defaults, " + precision + " params + master", rule.defaults().asMap(), k.name(),
+            for (var m : mixed(rule).entrySet()) {
+                Kernel k = m.getValue().kernel(rule.defaults());
+                report.configurations.add(new Report.Configuration(rule.name(), m.getKey(), rule.defaults().asMap(), k.name(),
                         new ArrayList<>(k.inputs()), k.bytesPerElement()));
             }
         }
@@ -132,6 +133,17 @@ public final class BenchCommand implements Callable<Integer> {
                     agreed.put(s + "/" + rule.name() + "/" + c.getKey(), o);
                     report.agreement.add(new Report.AgreementRecord(s, o.where(), rule.name(), c.getKey(), o.steps(), o.elements(), o.compared(),
                             o.differing(), o.identicalFraction(), o.maxUlp(), o.first()));
+                }
+                for (var m : mixed(rule).entrySet()) {
+                    progress.next("agreement " + s + " " + rule.name() + " " + m.getKey());
+                    try {
+                        Agreement.Outcome o = Agreement.run(s, m.getValue(), rule.defaults(), Mode.EXACT, agreeSteps, agreeTensors, seed);
+                        agreed.put(s + "/" + rule.name() + "/" + m.getKey(), o);
+                        report.agreement.add(new Report.AgreementRecord(s, o.where(), rule.name(), m.getKey(), o.steps(), o.elements(), o.compared(),
+                                o.differing(), o.identicalFraction(), o.maxUlp(), o.first()));
+                    } catch (IllegalArgumentException e) { // the tornado JIT does not lower the narrowings
+                        report.notes.add(s + " " + rule.name() + " " + m.getKey() + ": " + e.getMessage());
+                    }
                 }
                 // FAST promises bits too: the fused kernel's, as the reference evaluator computes them.
                 progress.next("agreement " + s + " " + rule.name() + " FAST");
@@ -186,6 +198,15 @@ public final class BenchCommand implements Callable<Integer> {
                                 measureFast(s, rule, w, params, updates, perMeasurement, report);
                             }
                         }
+                        if (!w.name().equals(CONFIG_WORKLOAD) || s.equals("reference")) continue;
+                        for (var m : mixed(rule).entrySet()) {
+                            progress.next("speed " + s + " " + rule.name() + " " + m.getKey() + " " + w.name());
+                            if (!agreed.containsKey(s + "/" + rule.name() + "/" + m.getKey())) continue; // refused (noted with the agreement)
+                            // 16-bit params from the start, as a user's would be: a copy, the workload's float32 ones serve the rest
+                            try (ParamSet sixteen = Agreement.roundedTo(m.getValue(), params.copy())) {
+                                measure(s, m.getValue(), m.getKey(), rule.defaults(), w, sixteen, updates, perMeasurement, limits, agreed, report);
+                            }
+                        }
                     }
                 }
             }
@@ -221,6 +242,20 @@ public final class BenchCommand implements Callable<Integer> {
                 n / t.secondsPerStep(), bpe * n, bps, limit == null ? null : limit.bytesPerSecond(),
                 limit == null ? null : bps / limit.bytesPerSecond(), limit == null ? null : limit.probe(),
                 t.hostOverheadSeconds(), t.transferShare(), t.steps(), a == null ? 1.0 : a.identicalFraction(), a == null ? 0 : a.maxUlp()));
+    }
+
+    /** The mixed-precision configurations of {@code rule} every backend agrees on and times: bf16 and f16 params, each rounding. */
+    static final List<String> MIXED = List.of("bf16", "f16", "bf16 stochastic", "f16 stochastic");
+
+    static Map<String, io.nag4j.core.rule.MasterWeights> mixed(Rule rule) {
+        Map<String, io.nag4j.core.rule.MasterWeights> m = new LinkedHashMap<>();
+        for (String c : MIXED) {
+            String precision = c.split(" ")[0];
+            boolean sr = c.endsWith("stochastic");
+            m.put("defaults, " + precision + " params + master" + (sr ? ", stochastic rounding" : ""),
+                    new io.nag4j.core.rule.MasterWeights(rule, precision, sr ? io.nag4j.core.rule.Rounding.stochastic(1) : io.nag4j.core.rule.Rounding.NEAREST));
+        }
+        return m;
     }
 
     /** FAST's time per step beside EXACT's just measured (same backend, optimizer, workload, data). */

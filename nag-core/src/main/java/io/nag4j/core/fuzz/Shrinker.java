@@ -74,6 +74,22 @@ public final class Shrinker {
                     }
                 }
             }
+            // Equations, latest first, replaced by the constant they compute at the failing element (the data is one element by now).
+            if (best.elements() > 0 && c.budgetLeft()) {
+                Kernel k = best.program();
+                float[] in = new float[k.inputs().size()], vars = new float[k.eqns().size()];
+                for (int i = 0; i < in.length; i++) in[i] = best.data()[i][0];
+                io.nag4j.core.ir.Evaluator.evalElement(k, in, best.scalars(), vars);
+                for (int id = k.eqns().size() - 1; id >= 0 && c.budgetLeft(); id--) {
+                    Operand value = new Operand.Const(Float.floatToRawIntBits(vars[id]));
+                    Case candidate = with(best, io.nag4j.core.ir.Kernels.withoutDeadCode(bypass(k, id, value)));
+                    if (candidate.program().eqns().size() < best.program().eqns().size() && c.fails(candidate) != null) {
+                        best = candidate;
+                        changed = true;
+                        break; // the equations are renumbered: compute again on the next pass
+                    }
+                }
+            }
             Case dce = with(best, io.nag4j.core.ir.Kernels.withoutDeadCode(best.program()));
             if (dce.program().eqns().size() < best.program().eqns().size() && c.fails(dce) != null) {
                 best = dce;

@@ -100,7 +100,7 @@ class CpuBackendTest {
         float[] sp = RandomPrograms.SPECIALS;
         Random r = new Random(3);
         List<String> inputs = List.of("param", "update", "s0");
-        for (Op op : Op.values()) {
+        for (Op op : RandomPrograms.DRAWN) { // random reads where the element is: StochasticRoundingTest
             List<Operand> args = new ArrayList<>();
             for (int a = 0; a < op.arity(); a++) args.add(new Operand.Input(a == 1 ? 1 : a == 0 ? 0 : 2));
             Kernel k = new Kernel("op_" + op.mnemonic(), inputs, List.of(), List.of(new Eqn(0, op, args)),

@@ -37,7 +37,7 @@ class FuzzerTest {
                 for (Operand a : e.args()) if (a instanceof Operand.Const c) constants.add(c.bits());
             }
         }
-        assertEquals(EnumSet.allOf(Op.class), ops);
+        assertEquals(EnumSet.copyOf(java.util.Arrays.asList(RandomPrograms.DRAWN)), ops, "every op but random");
         for (float special : new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f, Float.MIN_VALUE, Float.MAX_VALUE}) {
             assertTrue(constants.contains(Float.floatToRawIntBits(special)), "constant " + special + " is drawn");
         }
@@ -139,7 +139,7 @@ class FuzzerTest {
         try {
             Fuzzer.Report r = new Fuzzer(targets, List.of(), 40, 32, 3).run(0xC0FFEE, 1000, 0, line -> {});
             assertTrue(r.passed(), () -> r.failures().stream().map(Fuzzer.Failure::describe).reduce("", String::concat));
-            assertEquals(EnumSet.allOf(Op.class), r.opsSeen());
+            assertEquals(EnumSet.copyOf(java.util.Arrays.asList(RandomPrograms.DRAWN)), r.opsSeen());
         } finally {
             owned.forEach(CpuBackend::close);
         }

@@ -50,6 +50,6 @@ class OpenClRandomKernelTest extends OpenClContextTest {
                 }
             }
         }
-        assertEquals(java.util.EnumSet.allOf(Op.class), seen, "the random kernels cover every op");
+        assertEquals(java.util.EnumSet.copyOf(java.util.Arrays.asList(io.nag4j.core.fuzz.RandomPrograms.DRAWN)), seen, "the random kernels cover every op but random");
     }
 }
