@@ -41,8 +41,9 @@ class BenchCommandTest {
         JsonNode doc = new ObjectMapper().readTree(json.toFile());
         assertTrue(doc.get("all_agree").asBoolean());
         JsonNode ms = doc.get("measurements");
-        // 2 backends x 2 optimizers x (3 sizes + 10,000 tensors of 100), and on the cpu rmsprop's 3 other configurations at 1e6
-        assertEquals(19, ms.size(), ms.toString());
+        // 2 backends x 2 optimizers x (3 sizes + 10,000 tensors of 100), and on the cpu rmsprop's 3 other configurations at 1e6,
+        // and both optimizers' 4 mixed-precision ones (bf16, f16 x nearest, stochastic)
+        assertEquals(27, ms.size(), ms.toString());
         Set<String> seen = new HashSet<>();
         for (JsonNode m : ms) {
             for (String f : FIELDS) assertTrue(m.has(f) && !m.get(f).isNull(), f + " in " + m);
@@ -62,7 +63,9 @@ class BenchCommandTest {
         // With 16-bit params on master weights (held as float32 for now): the master is one more slot, 8 bytes more.
         assertEquals(Map.of("nag defaults", 20, "rmsprop defaults", 20, "rmsprop momentum=0.9", 28, "rmsprop centered=1", 28,
                 "rmsprop centered=1 momentum=0.9", 36, "nag defaults, bf16 params + master", 28, "nag defaults, f16 params + master", 28,
-                "rmsprop defaults, bf16 params + master", 28, "rmsprop defaults, f16 params + master", 28), bytes);
+                "rmsprop defaults, bf16 params + master", 28, "rmsprop defaults, f16 params + master", 28), without(bytes, "stochastic"));
+        assertEquals(28, bytes.get("nag defaults, bf16 params + master, stochastic rounding"), "stochastic rounding moves no more bytes: its bits are computed");
+        assertTrue(seen.contains("cpu/nag/1e6/defaults, f16 params + master, stochastic rounding"), seen.toString());
         for (JsonNode m : ms) {
             if (m.get("optimizer").asText().equals("rmsprop")) {
                 assertEquals((int) bytes.get("rmsprop " + m.get("configuration").asText()), m.get("bytes_per_element").asInt(), m.toString());
@@ -70,12 +73,15 @@ class BenchCommandTest {
         }
         for (JsonNode m : ms) {
             if (m.get("workload").asText().equals("10000x100")) assertEquals(10_000, m.get("tensors").asInt());
-            if (m.get("optimizer").asText().equals("nag")) assertEquals(20, m.get("bytes_per_element").asInt(), "param, update, phi in; param, phi out");
+            if (m.get("optimizer").asText().equals("nag") && !m.get("configuration").asText().contains("master")) {
+                assertEquals(20, m.get("bytes_per_element").asInt(), "param, update, phi in; param, phi out");
+            }
         }
         // Agreement: the cpu against the reference (the reference is not run against itself), every configuration,
-        // and FAST (the defaults' fused kernels against the evaluator) once per optimizer.
+        // FAST (the defaults' fused kernels against the evaluator) once per optimizer, and the 4 mixed-precision ones per optimizer.
         JsonNode agreement = doc.get("agreement");
-        assertEquals(7, agreement.size(), agreement.toString());
+        assertEquals(7 + 2 * 4, agreement.size(), agreement.toString());
+        for (JsonNode a : agreement) assertEquals(0, a.get("differing").asLong(), a.toString());
         assertEquals(2, java.util.stream.StreamSupport.stream(agreement.spliterator(), false)
                 .filter(a -> a.get("configuration").asText().equals("defaults, FAST")).count(), agreement.toString());
         // FAST against EXACT: per backend (not the reference), optimizer and workload, both timed.
@@ -145,5 +151,11 @@ class BenchCommandTest {
         r.printTable(new PrintWriter(t));
         assertTrue(t.toString().contains("step 1 param 't0' element 5: reference 3f800000"), t.toString());
         assertEquals(3, BenchCommand.DISAGREE);
+    }
+
+    static Map<String, Integer> without(Map<String, Integer> m, String part) {
+        Map<String, Integer> c = new HashMap<>(m);
+        c.keySet().removeIf(k -> k.contains(part));
+        return c;
     }
 }
