@@ -58,6 +58,7 @@ final class JvmLowering {
     private static final ClassDesc CD_MATH = ClassDesc.of("java.lang.Math");
     private static final ClassDesc CD_NARROWING = ClassDesc.of("io.nag4j.core.ir.Narrowing");
     private static final ClassDesc CD_PHILOX = ClassDesc.of("io.nag4j.core.ir.Philox");
+    private static final ClassDesc CD_VECTOR_NARROWING = ClassDesc.of("io.nag4j.core.cpu.VectorNarrowing");
     private static final ClassDesc CD_FLOAT_BOX = ClassDesc.of("java.lang.Float");
     private static final ClassDesc CD_LOOP = ClassDesc.of(ElementLoop.class.getName());
     private static final MethodTypeDesc MTD_GET = MethodTypeDesc.of(CD_float, CD_OF_FLOAT, CD_long);
@@ -85,6 +86,7 @@ final class JvmLowering {
     private static final ClassDesc CD_ORDER = ClassDesc.of("java.nio.ByteOrder");
     private static final MethodTypeDesc MTD_V_V = MethodTypeDesc.of(CD_FV, CD_VEC);
     private static final MethodTypeDesc MTD_V = MethodTypeDesc.of(CD_FV);
+    private static final MethodTypeDesc MTD_V_FV = MethodTypeDesc.of(CD_FV, CD_FV);
     private static final MethodTypeDesc MTD_VV_V = MethodTypeDesc.of(CD_FV, CD_VEC, CD_VEC);
     private static final MethodTypeDesc MTD_UNARY = MethodTypeDesc.of(CD_FV, CD_UNARY);
     private static final MethodTypeDesc MTD_COMPARE = MethodTypeDesc.of(CD_MASK, CD_CMP, CD_VEC);
@@ -148,11 +150,16 @@ final class JvmLowering {
     }
 
     /**
-     * Whether the vector lowering covers every op of {@code k}: not yet the narrowings (bit
-     * operations on the lanes) nor random, whose kernels run the scalar loop, the same bits.
+     * Whether the vector lowering covers every op of {@code k}: not yet stochastic rounding and
+     * random (Philox's 32x32-bit products), whose kernels run the scalar loop, the same bits.
      */
     static boolean vectorizable(Kernel k) {
-        for (Eqn e : k.eqns()) if (e.op().isNarrowing() || e.op() == io.nag4j.core.ir.Op.RANDOM) return false;
+        for (Eqn e : k.eqns()) {
+            switch (e.op()) {
+                case BF16_SR, F16_SR, RANDOM -> { return false; }
+                default -> { }
+            }
+        }
         return true;
     }
 
@@ -366,7 +373,9 @@ final class JvmLowering {
                 pushVector(c, a.get(1), s);
                 c.invokevirtual(CD_FV, "compare", MTD_COMPARE).invokevirtual(CD_FV, "blend", MTD_BLEND);
             }
-            case BF16, F16, BF16_SR, F16_SR, RANDOM -> throw new IllegalStateException("a kernel with " + e.op() + " runs the scalar lowering (see vectorizable)");
+            case BF16 -> { pushVector(c, a.get(0), s); c.invokestatic(CD_VECTOR_NARROWING, "bf16", MTD_V_FV); }
+            case F16 -> { pushVector(c, a.get(0), s); c.invokestatic(CD_VECTOR_NARROWING, "f16", MTD_V_FV); }
+            case BF16_SR, F16_SR, RANDOM -> throw new IllegalStateException("a kernel with " + e.op() + " runs the scalar lowering (see vectorizable)");
             case SELECT -> {
                 // b.blend(a, cond.compare(NE, zero)): NE holds for NaN, not for -0, as c != 0 in Java.
                 pushVector(c, a.get(2), s);
@@ -666,7 +675,9 @@ final class JvmLowering {
             case MIN -> x + ".min(" + y + ")";
             case MAX -> x + ".max(" + y + ")";
             case FMA -> x + ".fma(" + y + ", " + z + ")";
-            case BF16, F16, BF16_SR, F16_SR, RANDOM -> "/* scalar loop: " + e.op().mnemonic() + " */ " + x;
+            case BF16 -> "VectorNarrowing.bf16(" + x + ")";
+            case F16 -> "VectorNarrowing.f16(" + x + ")";
+            case BF16_SR, F16_SR, RANDOM -> "/* scalar loop: " + e.op().mnemonic() + " */ " + x;
             case LT, LE, GT, GE, EQ, NE -> "ZERO.blend(ONE, " + x + ".compare(VectorOperators." + e.op().name() + ", " + y + "))";
             case SELECT -> z + ".blend(" + y + ", " + x + ".compare(VectorOperators.NE, ZERO))";
         };

@@ -154,7 +154,7 @@ class PtxInterpreterTest {
         cases.put(first(adam, "sqrt\\.rn\\.f32", "sqrt.approx.ftz.f32"), "sqrt.approx.ftz.f32");
         cases.put(first(nag, "ret;", "testp.finite.f32 %p0, %f0;\n    ret;"), "unknown instruction testp.finite.f32");
         cases.put(first(nag, "add\\.rn\\.f32", "add.rz.f32"), "unknown instruction add.rz.f32");
-        cases.put(first(nag, "mul\\.wide\\.u32", "mul.lo.u32"), "unknown instruction mul.lo.u32");
+        cases.put(first(nag, "mul\\.wide\\.u32", "mul.wide.s32"), "unknown instruction mul.wide.s32");
         cases.put(first(nag, "\\.reg \\.f32 %f<12>", ".reg .f32 %f<11>"), "undeclared register %f11");
         cases.put(first(nag, "ld\\.global\\.f32 %f0,", "ld.global.f32 %rd0,"), "register %rd0 is .b64, the instruction needs .f32");
         cases.put(first(nag, "ld\\.param\\.f32 %f3, \\[p_s0\\]", "ld.param.u64 %rd0, [p_s0]"), "parameter p_s0 is .f32, loaded as .u64");
