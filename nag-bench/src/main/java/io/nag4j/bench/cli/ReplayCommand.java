@@ -101,9 +101,9 @@ public final class ReplayCommand implements Callable<Integer> {
         long resumedAt = ck == null ? 0 : ck.state().step();
         try (ck; ParamSet initial = ck == null ? readParams() : ck.params().copy(); SafetensorsReader trajectory = openUpdates()) {
             long steps = checkTrajectory(initial, trajectory);
-            Map<String, String> dtypes = ck == null ? paramDtypes : Map.of();
+            Map<String, String> dtypes = ck == null ? paramDtypes : ck.dtypes();
             Rounding r = Rounding.of(rounding, seed);
-            if (!dtypes.isEmpty()) return replayMixed(rule, hp, m, initial, trajectory, steps, dtypes, r);
+            if (!dtypes.isEmpty()) return replayMixed(rule, hp, m, initial, trajectory, steps, dtypes, r, ck);
             if (r.stochastic()) throw new IllegalArgumentException("--rounding stochastic rounds BF16/F16 params; every param in " + (params != null ? params : resume) + " is F32");
             try (BoundOptimizer bound = Backends.bind(backend, rule, hp, initial, ck == null ? null : ck.state(), m);
                  ParamSet step = initial.zerosLike("")) {
@@ -136,7 +136,7 @@ public final class ReplayCommand implements Callable<Integer> {
      * dtype, the rule's slots in F32, and {@code state/master/<name>} (F32) for each 16-bit param.
      */
     private int replayMixed(Rule rule, Hyperparams hp, Mode m, ParamSet initial, SafetensorsReader trajectory, long steps,
-                            Map<String, String> dtypes, Rounding rounding) throws IOException {
+                            Map<String, String> dtypes, Rounding rounding, Checkpoint ck) throws IOException {
         Map<String, List<Tensor>> byType = new LinkedHashMap<>();
         for (Tensor p : initial) byType.computeIfAbsent(dtypes.getOrDefault(p.name(), "F32"), k -> new ArrayList<>()).add(p);
         List<BoundOptimizer> bound = new ArrayList<>();
@@ -145,7 +145,7 @@ public final class ReplayCommand implements Callable<Integer> {
             for (var e : byType.entrySet()) {
                 Rule r = e.getKey().equals("F32") ? rule : new MasterWeights(rule, e.getKey().toLowerCase(java.util.Locale.ROOT), rounding);
                 ParamSet group = new ParamSet(e.getValue()); // views of initial's tensors: not closed here
-                bound.add(Backends.bind(backend, r, hp, group, null, m));
+                bound.add(Backends.bind(backend, r, hp, group, ck == null ? null : groupState(ck, rule, group, !e.getKey().equals("F32")), m));
                 stepSets.add(group.zerosLike(""));
             }
             boolean noElements = initial.totalSize() == 0;
@@ -245,6 +245,30 @@ public final class ReplayCommand implements Callable<Integer> {
         } catch (IOException e) {
             return false;  // unreadable: reading the input reports it
         }
+    }
+
+    /**
+     * The state of {@code group}'s params in the resumed checkpoint: the rule's slots and, for 16-bit
+     * params, {@code master} from {@code state/master/<name>}; views of the checkpoint's tensors (the bind copies them).
+     */
+    private OptState groupState(Checkpoint ck, Rule rule, ParamSet group, boolean sixteen) {
+        Map<String, ParamSet> slots = new LinkedHashMap<>();
+        for (String slot : rule.slots()) slots.put(slot, subset(ck.state().slot(slot), group, "state/" + slot + "/"));
+        if (sixteen) slots.put(MasterWeights.MASTER, subset(ck.master(), group, "state/master/"));
+        return new OptState(rule.name(), slots, ck.state().step());
+    }
+
+    private String sixteenBit(String param) { return "stored 16-bit"; }
+
+    private ParamSet subset(ParamSet from, ParamSet group, String prefix) {
+        List<Tensor> ts = new ArrayList<>();
+        for (Tensor p : group) {
+            Tensor t = from.find(p.name());
+            if (t == null) throw new IllegalArgumentException(resume + ": param '" + p.name() + "' is " + (sixteenBit(p.name()))
+                    + " but the checkpoint has no '" + prefix + p.name() + "' (its float32 master weights)");
+            ts.add(t);
+        }
+        return new ParamSet(ts);
     }
 
     /** The params stored as BF16 or F16 in {@code --params}, by name (F32 ones left out): found by {@link #readParams}. */

@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
  * {@code nag4j replay} with BF16 and F16 params (and F32 ones beside them, and BF16 updates): every
@@ -118,6 +119,70 @@ class ReplayMixedPrecisionTest {
         StringWriter o = new StringWriter(), e = new StringWriter();
         assertEquals(2, Main.run(new PrintWriter(o), new PrintWriter(e), "replay", "--optimizer", "nag", "--params", p.toString(), "--updates", u.toString(),
                 "--out", dir.resolve("x").toString(), "--rounding", "sideways"), e.toString());
+    }
+
+    /**
+     * {@code --resume} from a mixed-precision output: the first steps, then the rest resumed (on another backend), writes the
+     * bytes of the straight run, rounding to nearest and stochastically (the step counter keys the rounding on); a
+     * checkpoint whose master weights are missing is refused (exit 2) naming them.
+     */
+    @Test
+    void aMixedPrecisionOutputResumesAsIfUninterrupted() throws Exception {
+        SplittableRandom r = new SplittableRandom(16);
+        Path p = dir.resolve("P.safetensors"), all = dir.resolve("U.safetensors"), first = dir.resolve("U1.safetensors"), rest = dir.resolve("U2.safetensors");
+        try (Tensor w = gauss("w", r, 24, x -> Narrowing.bf16((float) x), 4, 6); Tensor b = gauss("b", r, 9, x -> Narrowing.f16((float) x), 9);
+             Tensor c = gauss("c", r, 3, x -> x, 3); Tensor uw = gauss("w", r, 7 * 24, x -> x, 7, 4, 6); Tensor ub = gauss("b", r, 7 * 9, x -> x, 7, 9);
+             Tensor uc = gauss("c", r, 7 * 3, x -> x, 7, 3)) {
+            Safetensors.write(p, map(w, b, c), Map.of(), Map.of("w", "BF16", "b", "F16"));
+            Safetensors.write(all, map(uw, ub, uc), Map.of(), Map.of());
+            Safetensors.write(first, map(slice(uw, 0, 3), slice(ub, 0, 3), slice(uc, 0, 3)), Map.of(), Map.of());
+            Safetensors.write(rest, map(slice(uw, 3, 7), slice(ub, 3, 7), slice(uc, 3, 7)), Map.of(), Map.of());
+        }
+        List<String> backends = new ArrayList<>(List.of("cpu"));
+        ReplayBackendsAgreeTestAccess.openClOrSkipSoft(backends);
+        for (String[] rounding : new String[][] {{"--rounding", "nearest"}, {"--rounding", "stochastic", "--seed", "99"}}) {
+            for (String rule : List.of("nag", "adam")) {
+                Path straight = dir.resolve(rule + rounding[1] + "-straight.safetensors"), half = dir.resolve(rule + rounding[1] + "-half.safetensors");
+                run(rule, "cpu", p, all, straight, rounding);
+                run(rule, "reference", p, first, half, rounding);
+                for (String b : backends) {
+                    Path resumed = dir.resolve(rule + rounding[1] + "-resumed-" + b.replace(':', '_') + ".safetensors");
+                    StringWriter o = new StringWriter(), e = new StringWriter();
+                    String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("replay", "--optimizer", rule, "--resume", half.toString(),
+                            "--updates", rest.toString(), "--out", resumed.toString(), "--backend", b), java.util.Arrays.stream(rounding)).toArray(String[]::new);
+                    assertEquals(0, Main.run(new PrintWriter(o), new PrintWriter(e), args), o + e.toString());
+                    assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(resumed), rule + " " + rounding[1] + " resumed on " + b);
+                }
+            }
+        }
+        // A checkpoint that lost a master tensor: refused, naming it.
+        Path half = dir.resolve("adamnearest-half.safetensors"), broken = dir.resolve("broken.safetensors");
+        try (SafetensorsReader in = SafetensorsReader.open(half)) {
+            LinkedHashMap<String, Tensor> keep = new LinkedHashMap<>();
+            Map<String, String> dtypes = new java.util.HashMap<>();
+            for (String n : in.names()) {
+                if (n.equals("state/master/b")) continue;
+                keep.put(n, in.load(n));
+                if (!in.dtype(n).equals("F32")) dtypes.put(n, in.dtype(n));
+            }
+            Map<String, String> meta = new LinkedHashMap<>(in.metadata());
+            Safetensors.write(broken, keep, meta, dtypes);
+            keep.values().forEach(Tensor::close);
+        }
+        StringWriter o = new StringWriter(), e = new StringWriter();
+        assertEquals(2, Main.run(new PrintWriter(o), new PrintWriter(e), "replay", "--optimizer", "adam", "--resume", broken.toString(),
+                "--updates", rest.toString(), "--out", dir.resolve("never").toString()), e.toString());
+        assertTrue(e.toString().contains("state/master/b"), e.toString());
+        assertFalse(Files.exists(dir.resolve("never")));
+    }
+
+    static Tensor slice(Tensor t, int from, int to) {
+        long per = t.size() / t.shape()[0];
+        float[] v = new float[(int) ((to - from) * per)];
+        for (int i = 0; i < v.length; i++) v[i] = t.get(from * per + i);
+        long[] shape = t.shape().clone();
+        shape[0] = to - from;
+        return Tensor.of(t.name(), v, shape);
     }
 
     static void run(String rule, String backend, Path p, Path u, Path out, String... more) {

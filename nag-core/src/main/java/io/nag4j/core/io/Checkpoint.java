@@ -2,6 +2,7 @@ package io.nag4j.core.io;
 
 import io.nag4j.core.optim.OptState;
 import io.nag4j.core.rule.Hyperparams;
+import io.nag4j.core.rule.MasterWeights;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
@@ -14,6 +15,8 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.SequencedMap;
 
@@ -38,12 +41,26 @@ public final class Checkpoint implements AutoCloseable {
     private final ParamSet params;
     private final OptState state;
     private final Hyperparams hyperparams;
+    private final ParamSet master;
+    private final Map<String, String> dtypes;
 
-    private Checkpoint(ParamSet params, OptState state, Hyperparams hyperparams) {
+    private Checkpoint(ParamSet params, OptState state, Hyperparams hyperparams, ParamSet master, Map<String, String> dtypes) {
         this.params = params;
         this.state = state;
         this.hyperparams = hyperparams;
+        this.master = master;
+        this.dtypes = Map.copyOf(dtypes);
     }
+
+    /**
+     * The float32 master weights of the 16-bit params (mixed precision, {@code state/master/<name>}
+     * listed in metadata {@code master}), named as those params, in param order; empty if none,
+     * or when the rule loaded with is a {@code MasterWeights} (they are its state's {@code master} slot then).
+     */
+    public ParamSet master() { return master; }
+
+    /** The stored dtype ({@code BF16}, {@code F16}) of each param not stored as F32, by name. */
+    public Map<String, String> dtypes() { return dtypes; }
 
     /** The params, in saved order; owned by this checkpoint. */
     public ParamSet params() { return params; }
@@ -148,6 +165,20 @@ public final class Checkpoint implements AutoCloseable {
             throw new SafetensorsException(path, "metadata 'slots' = '" + slotsText + "' has an empty or repeated slot name");
         }
         Hyperparams hp = parseHyperparams(path, meta);
+        // Mixed precision: state/master/<p> for each param metadata 'master' lists, beside the rule's slots.
+        String masterText = meta.get("master");
+        Set<String> masterParams = masterText == null || masterText.isEmpty() ? Set.of() : new LinkedHashSet<>(List.of(masterText.split(",", -1)));
+        boolean masterIsSlot = false;
+        if (!masterParams.isEmpty() && slots.contains(MasterWeights.MASTER)) {
+            throw new SafetensorsException(path, "metadata lists master weights and a slot named '" + MasterWeights.MASTER + "'");
+        }
+        if (rule instanceof MasterWeights && !masterParams.isEmpty()) {
+            // The master weights are this rule's last slot.
+            List<String> withMaster = new ArrayList<>(slots);
+            withMaster.add(MasterWeights.MASTER);
+            slots = withMaster;
+            masterIsSlot = true;
+        }
         if (rule != null) {
             if (!rule.name().equals(optimizer)) {
                 throw new SafetensorsException(path, "checkpoint is for optimizer '" + optimizer + "', not '" + rule.name() + "'");
@@ -171,6 +202,7 @@ public final class Checkpoint implements AutoCloseable {
         List<Safetensors.Entry> params = new ArrayList<>();
         Map<String, Map<String, Safetensors.Entry>> state = new LinkedHashMap<>();
         for (String s : slots) state.put(s, new LinkedHashMap<>());
+        Map<String, Safetensors.Entry> masterEntries = new LinkedHashMap<>();
         List<Safetensors.Entry> stateEntries = new ArrayList<>();
         for (Safetensors.Entry e : r.entries()) {
             if (e.name().startsWith(STATE_PREFIX)) stateEntries.add(e);
@@ -186,6 +218,10 @@ public final class Checkpoint implements AutoCloseable {
             }
             String slot = rest.substring(0, slash), param = rest.substring(slash + 1);
             Map<String, Safetensors.Entry> s = state.get(slot);
+            if (s == null && slot.equals(MasterWeights.MASTER) && !masterParams.isEmpty()) {
+                if (!masterParams.contains(param)) throw new SafetensorsException(path, "state tensor '" + t.name() + "' is master weights metadata 'master' does not list");
+                s = masterEntries;
+            }
             if (s == null) throw new SafetensorsException(path, "state tensor '" + t.name() + "' is for slot '" + slot + "', not one of " + slots);
             Safetensors.Entry p = paramByName.get(param);
             if (p == null) throw new SafetensorsException(path, "state tensor '" + t.name() + "' has no param '" + param + "'");
@@ -195,6 +231,12 @@ public final class Checkpoint implements AutoCloseable {
             }
             s.put(param, t);
         }
+        for (String m : masterParams) {
+            if (!masterEntries.containsKey(m) && !(masterIsSlot && state.get(MasterWeights.MASTER).containsKey(m))) {
+                throw new SafetensorsException(path, "metadata 'master' lists '" + m + "' but there is no '" + stateName(MasterWeights.MASTER, m) + "'");
+            }
+        }
+        if (masterIsSlot) state.get(MasterWeights.MASTER).putAll(masterEntries);
         for (String slot : slots) {
             for (Safetensors.Entry p : params) {
                 if (!state.get(slot).containsKey(p.name())) {
@@ -223,7 +265,16 @@ public final class Checkpoint implements AutoCloseable {
                 }
                 slotSets.put(slot, new ParamSet(ts));
             }
-            return new Checkpoint(new ParamSet(ps), new OptState(optimizer, slotSets, step), hp);
+            List<Tensor> ms = new ArrayList<>();
+            Map<String, String> dtypes = new LinkedHashMap<>();
+            for (Safetensors.Entry p : params) {
+                if (!p.dtype().equals("F32")) dtypes.put(p.name(), p.dtype());
+                if (masterIsSlot || !masterEntries.containsKey(p.name())) continue;
+                Tensor t = r.load(masterEntries.get(p.name()).name(), p.name());
+                owned.add(t);
+                ms.add(t);
+            }
+            return new Checkpoint(new ParamSet(ps), new OptState(optimizer, slotSets, step), hp, new ParamSet(ms), dtypes);
         } catch (RuntimeException e) {
             owned.forEach(Tensor::close);
             throw e;
@@ -260,5 +311,6 @@ public final class Checkpoint implements AutoCloseable {
     public void close() {
         params.close();
         state.close();
+        master.close();
     }
 }
