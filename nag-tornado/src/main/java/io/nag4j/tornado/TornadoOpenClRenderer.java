@@ -32,7 +32,7 @@ public final class TornadoOpenClRenderer {
     }
 
     public static String render(Kernel traced, Mode mode) {
-        Kernel k = mode.kernel(traced);
+        Kernel k = mode.kernel(traced).withFloat32Storage(); // TornadoVM's arrays hold a 16-bit param as float32 values
         StringBuilder sb = new StringBuilder(OpenClRenderer.header(k, mode));
         sb.append("// TornadoVM calling convention (prebuiltTask): build with -DNAG4J_HEADER=<array header bytes> -DNAG4J_N=<elements>\n");
         sb.append("__kernel void ").append(kernelName(k)).append("(__global long *_kernel_context, __constant uchar *_constant_region,\n")

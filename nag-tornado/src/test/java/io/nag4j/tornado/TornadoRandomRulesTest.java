@@ -53,7 +53,7 @@ class TornadoRandomRulesTest {
                     continue;
                 }
                 // The JIT renderer does not lower bf16/f16 yet (a narrowing it folds as a constant it does): refused at bind, naming the rule.
-                boolean narrows = rule.kernel(hp).eqns().stream().map(Eqn::op).anyMatch(op -> op == Op.BF16 || op == Op.F16) && !renders(rule, hp);
+                boolean narrows = rule.kernel(hp).eqns().stream().map(Eqn::op).anyMatch(Op::isNarrowing) && !renders(rule, hp);
                 if (narrows && backend.equals("tornado")) {
                     var e = assertThrows(IllegalArgumentException.class, () -> Backends.bind(backend, rule, hp, params, null, Mode.EXACT), rule::toString);
                     assertTrue(e.getMessage().contains("rule '" + rule.name() + "'") && e.getMessage().contains("narrows to"), e.getMessage());

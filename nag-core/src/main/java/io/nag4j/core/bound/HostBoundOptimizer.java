@@ -76,6 +76,7 @@ public final class HostBoundOptimizer implements BoundOptimizer {
      * {@code initialState} (a resumed checkpoint). Its flags are fixed from here on, as on a device.
      */
     public HostBoundOptimizer(Rule rule, Optimizer optimizer, String where, ParamSet initial, OptState initialState) {
+        if (rule instanceof io.nag4j.core.rule.MasterWeights mw) StepChecks.checkSixteenBitParams(mw, initial); // as every device binding refuses them
         this.rule = rule;
         this.structure = rule.structure(optimizer.hyperparams());
         this.optimizer = optimizer;

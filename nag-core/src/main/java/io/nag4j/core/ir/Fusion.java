@@ -64,7 +64,7 @@ public final class Fusion {
         }
         if (!any) return k;
         List<Kernel.Output> outputs = k.outputs().stream().map(o -> new Kernel.Output(o.input(), map(o.value(), moved))).toList();
-        return Kernels.withoutDeadCode(new Kernel(k.name(), k.inputs(), k.scalars(), out, outputs));
+        return Kernels.withoutDeadCode(new Kernel(k.name(), k.inputs(), k.scalars(), out, outputs, k.storage()));
     }
 
     private static Operand map(Operand a, int[] moved) {

@@ -16,6 +16,11 @@ import java.util.Locale;
  * Each element reads all inputs and writes each {@link #outputs() output} back to the input
  * buffer of the same index; the update (input 1) is never written.
  *
+ * <p>Each input has a {@link #storage() storage type}: float32, or a 16-bit type whose buffer
+ * holds bit patterns (2 bytes per element), widened on load and stored from a narrowing's value
+ * (exact). Host backends may hold any input as float32 (the values are the same); device
+ * backends store a 16-bit input in 2 bytes.
+ *
  * <p>A kernel that {@link #usesRandom() uses} {@link Op#RANDOM} also needs to know where each
  * element is: on the CPU each tensor runs as its own group (the group's number is the tensor
  * index); a device launch over a packed ParamSet takes one more buffer after the inputs',
@@ -27,8 +32,10 @@ import java.util.Locale;
  * @param scalars scalar arguments: hyperparameter names, then host value names
  * @param eqns    the equations, {@code eqns.get(i).id() == i}
  * @param outputs what is written back: one per input except the update, in input order
+ * @param storage how each input is stored ({@link Storage}: float32 unless said otherwise); a
+ *                16-bit input is written only with a value of a narrowing to its type, or with itself
  */
-public record Kernel(String name, List<String> inputs, List<String> scalars, List<Eqn> eqns, List<Output> outputs) {
+public record Kernel(String name, List<String> inputs, List<String> scalars, List<Eqn> eqns, List<Output> outputs, List<Storage> storage) {
     public static final int PARAM = 0;
     public static final int UPDATE = 1;
     /**
@@ -40,11 +47,18 @@ public record Kernel(String name, List<String> inputs, List<String> scalars, Lis
     /** Writes {@code value} to element input {@code input}. */
     public record Output(int input, Operand value) {}
 
+    /** A kernel whose inputs are all float32. */
+    public Kernel(String name, List<String> inputs, List<String> scalars, List<Eqn> eqns, List<Output> outputs) {
+        this(name, inputs, scalars, eqns, outputs, java.util.Collections.nCopies(inputs.size(), Storage.F32));
+    }
+
     public Kernel {
         inputs = List.copyOf(inputs);
         scalars = List.copyOf(scalars);
         eqns = List.copyOf(eqns);
         outputs = List.copyOf(outputs);
+        storage = List.copyOf(storage);
+        if (storage.size() != inputs.size()) throw new IllegalArgumentException(inputs.size() + " inputs but " + storage.size() + " storage types");
         for (int i = 0; i < eqns.size(); i++) {
             Eqn e = eqns.get(i);
             if (e.id() != i) throw new IllegalArgumentException("equation " + i + " has id " + e.id());
@@ -59,6 +73,16 @@ public record Kernel(String name, List<String> inputs, List<String> scalars, Lis
                 throw new IllegalArgumentException("bad output target " + o.input());
             }
             checkOperand(o.value(), eqns.size(), inputs.size(), scalars.size());
+            Storage st = storage.get(o.input());
+            boolean exact = switch (o.value()) {
+                case Operand.Var v -> st.holds(eqns.get(v.id()).op());
+                case Operand.Input in -> st == Storage.F32 || storage.get(in.index()) == st;
+                default -> st == Storage.F32;
+            };
+            if (!exact) {
+                throw new IllegalArgumentException("output to " + st.mnemonic() + " input '" + inputs.get(o.input()) + "' is not a value that type holds: "
+                        + o.value());
+            }
         }
     }
 
@@ -84,14 +108,29 @@ public record Kernel(String name, List<String> inputs, List<String> scalars, Lis
     /** State slot names: the inputs after param and update. */
     public List<String> slots() { return inputs.subList(2, inputs.size()); }
 
-    /** Bytes each element moves per step: every input read once, every output written once. */
-    public long bytesPerElement() { return 4L * (inputs.size() + outputs.size()); }
+    /** Bytes each element moves per step as stored ({@link #storage()}): every input read once, every output written once. */
+    public long bytesPerElement() {
+        long b = 0;
+        for (Storage s : storage) b += s.bytes();
+        for (Output o : outputs) b += storage.get(o.input()).bytes();
+        return b;
+    }
+
+    /** How input {@code i} is stored. */
+    public Storage storage(int i) { return storage.get(i); }
+
+    /** This kernel with every input stored as float32 (for a target that holds 16-bit values in float32 buffers). */
+    public Kernel withFloat32Storage() { return new Kernel(name, inputs, scalars, eqns, outputs); }
 
     /** One line per equation, stable and readable; used in golden tests and as the hash's input. */
     public String print() {
         StringBuilder sb = new StringBuilder();
         sb.append("kernel ").append(name).append('\n');
-        sb.append("  in ").append(String.join(", ", inputs)).append('\n');
+        sb.append("  in ");
+        for (int i = 0; i < inputs.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(inputs.get(i)).append(storage.get(i) == Storage.F32 ? "" : ":" + storage.get(i).mnemonic());
+        }
+        sb.append('\n');
         sb.append("  scalar ").append(String.join(", ", scalars)).append('\n');
         for (Eqn e : eqns) {
             sb.append("  v").append(e.id()).append(" = ").append(e.op().mnemonic());

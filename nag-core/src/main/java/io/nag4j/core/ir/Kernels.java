@@ -24,13 +24,13 @@ public final class Kernels {
         }
         List<Kernel.Output> outputs = k.outputs().stream()
                 .map(o -> new Kernel.Output(o.input(), renumber(List.of(o.value()), newId).getFirst())).toList();
-        return new Kernel(k.name(), k.inputs(), k.scalars(), eqns, outputs);
+        return new Kernel(k.name(), k.inputs(), k.scalars(), eqns, outputs, k.storage());
     }
 
     /**
      * Mixed precision with float32 master weights, as a kernel transform any rule gets unchanged:
      * {@code k} runs on a new last input {@code master} (float32) wherever it read or wrote the
-     * param, and the param (input 0, a 16-bit value held as float32) is written as the new master
+     * param, and the param (input 0, stored as its 16-bit type) is written as the new master
      * rounded by {@code narrow} ({@link Op#BF16} or {@link Op#F16} to nearest; {@link Op#BF16_SR}
      * or {@link Op#F16_SR} stochastically, with {@link Op#RANDOM}'s word 0 and the scalars
      * {@link Kernel#RANDOM_SCALARS} appended). Named {@code <k>_master_<op>}.
@@ -68,7 +68,11 @@ public final class Kernels {
         }
         outputs.addFirst(new Kernel.Output(Kernel.PARAM, new Operand.Var(id)));
         outputs.add(new Kernel.Output(master, newMaster));
-        return new Kernel(k.name() + "_master_" + narrow.mnemonic(), inputs, scalars, eqns, outputs);
+        // The param is stored as its 16-bit type (2 bytes on a device); the master and the slots as float32.
+        List<Storage> storage = new ArrayList<>(k.storage());
+        storage.set(Kernel.PARAM, narrow == Op.BF16 || narrow == Op.BF16_SR ? Storage.BF16 : Storage.F16);
+        storage.add(Storage.F32);
+        return new Kernel(k.name() + "_master_" + narrow.mnemonic(), inputs, scalars, eqns, outputs, storage);
     }
 
     private static Operand toMaster(Operand a, int master) {

@@ -114,4 +114,25 @@ public final class StepChecks {
         }
         return out;
     }
+
+    /**
+     * Refuses, naming the tensor, element and value, params of {@code rule} that are not values of
+     * its param type (a device stores them in 2 bytes; round them first with {@code MasterWeights.round}).
+     *
+     * @throws IllegalArgumentException for the first such element
+     */
+    public static void checkSixteenBitParams(io.nag4j.core.rule.MasterWeights rule, ParamSet params) {
+        if (params == null) return; // the bind reports it
+        for (Tensor t : params) {
+            if (t == null || t.isClosed()) continue; // the bind reports it
+            for (long e = 0; e < t.size(); e++) {
+                float x = t.get(e);
+                if (Float.floatToRawIntBits(rule.round(x)) != Float.floatToRawIntBits(x)) {
+                    throw new IllegalArgumentException("param '" + t.name() + "' element " + e + " = " + x + " (bits " + String.format("0x%08x", Float.floatToRawIntBits(x))
+                            + ") is not a " + rule.precision() + " value: " + rule.precision() + " params hold " + rule.precision()
+                            + " values (round them first, e.g. with MasterWeights.round)");
+                }
+            }
+        }
+    }
 }

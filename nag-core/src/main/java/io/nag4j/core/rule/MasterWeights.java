@@ -13,8 +13,9 @@ import java.util.Locale;
  * Any rule with 16-bit params and float32 master weights: its state gets one more slot,
  * {@code master} (float32), and each step runs {@code base} on the master exactly as on a float32
  * param (so the master's bits are the float32 rule's), then writes the param as the master
- * rounded to nearest even bfloat16 or float16 ({@link Kernels#withMaster}). The param's tensor
- * holds 16-bit values as float32 (exact); {@code master} starts as the param widened. Every
+ * rounded to nearest even bfloat16 or float16 ({@link Kernels#withMaster}). The kernel stores
+ * the param as its 16-bit type ({@link io.nag4j.core.ir.Storage}: 2 bytes on a device; host
+ * tensors hold the same values as float32, exact); {@code master} starts as the param widened. Every
  * backend runs it as it runs {@code base}: the rule is a kernel like any other.
  *
  * <p>With {@link Rounding#stochastic} rounding the param is the master rounded stochastically

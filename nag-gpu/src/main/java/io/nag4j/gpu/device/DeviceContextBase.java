@@ -217,9 +217,9 @@ public abstract class DeviceContextBase<M, P> implements DeviceContext {
             }
             if (table) {
                 if (b.byteSize < 8) throw new IllegalArgumentException("kernel '" + k.name() + "': the tensor table '" + b.name + "' holds no count");
-            } else if (b.byteSize / Float.BYTES < n) {
+            } else if (b.byteSize / k.storage(i).bytes() < n) {
                 throw new IllegalArgumentException("kernel '" + k.name() + "' input '" + k.inputs().get(i) + "': buffer '" + b.name + "' holds "
-                        + b.byteSize / Float.BYTES + " floats, the launch needs " + n);
+                        + b.byteSize / k.storage(i).bytes() + " " + k.storage(i).mnemonic() + " elements, the launch needs " + n);
             }
         }
         if (n == 0) return;

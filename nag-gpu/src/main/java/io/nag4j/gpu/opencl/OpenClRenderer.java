@@ -4,6 +4,7 @@ import io.nag4j.core.ir.Eqn;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.ir.Op;
 import io.nag4j.core.ir.Operand;
+import io.nag4j.core.ir.Storage;
 import io.nag4j.core.optim.Mode;
 
 import java.util.HashMap;
@@ -34,7 +35,7 @@ import java.util.Set;
  */
 public final class OpenClRenderer {
     /** Part of the program cache key: bump when the generated text changes meaning. */
-    public static final int VERSION = 3; // 2: FAST is the fused IR, rendered as EXACT; 3: stochastic rounding, random
+    public static final int VERSION = 4; // 2: FAST is the fused IR, rendered as EXACT; 3: stochastic rounding, random; 4: 16-bit inputs
 
     private static final String PRELUDE = """
             // Java's Math.min/max: NaN if either is NaN; -0 below +0. (fmin/fmax differ on both.)
@@ -85,6 +86,21 @@ public final class OpenClRenderer {
                 if (frac > 0.0f && u < frac) f += 1.0f;
                 return as_float(sign | as_uint(f * as_float(0x33800000u)));
             }
+            // 16-bit inputs: the bit patterns widened exactly on load, a value of the type stored as its pattern.
+            static inline float nag4j_load_bf16(ushort h) { return as_float((uint)h << 16); }
+            static inline ushort nag4j_store_bf16(float x) { return (ushort)(as_uint(x) >> 16); }
+            static inline float nag4j_load_f16(ushort h) {
+                uint s = ((uint)h & 0x8000u) << 16, e = ((uint)h >> 10) & 0x1fu, m = (uint)h & 0x3ffu;
+                if (e == 0x1fu) return as_float(s | 0x7f800000u | (m << 13));
+                if (e == 0u) return as_float(s | as_uint((float)m * as_float(0x33800000u)));
+                return as_float(s | ((e + 112u) << 23) | (m << 13));
+            }
+            static inline ushort nag4j_store_f16(float x) {
+                uint b = as_uint(x), s = (b >> 16) & 0x8000u, a = b & 0x7fffffffu;
+                if (a >= 0x7f800000u) return (ushort)(s | 0x7c00u | ((a >> 13) & 0x3ffu));
+                if (a >= 0x38800000u) return (ushort)(s | ((a - 0x38000000u) >> 13));
+                return (ushort)(s | (uint)(as_float(a) * as_float(0x4b800000u)));
+            }
             // Philox-4x32-10 word `word` of counter (element, element >> 32, tensor, step), key seed, as (w >> 8) * 2^-24
             // (io.nag4j.core.ir.Philox). The seed and step come as 16-bit pieces in integer floats.
             static inline float nag4j_random(uint word, float s0, float s1, float s2, float s3, float t0, float t1,
@@ -123,7 +139,7 @@ public final class OpenClRenderer {
         Set<Integer> written = written(k);
         sb.append("__kernel void ").append(kernelName(k)).append("(const ulong n");
         for (int i = 0; i < k.inputs().size(); i++) {
-            sb.append(",\n        __global ").append(written.contains(i) ? "" : "const ").append("float* in").append(i)
+            sb.append(",\n        __global ").append(written.contains(i) ? "" : "const ").append(k.storage(i) == Storage.F32 ? "float" : "ushort").append("* in").append(i)
                     .append(" /* ").append(comment(k.inputs().get(i))).append(" */");
         }
         if (k.usesRandom()) sb.append(",\n        __global const ulong* tensors /* [T, start_0 .. start_T-1] */");
@@ -158,7 +174,7 @@ public final class OpenClRenderer {
 
     /**
      * The statements of one element: with {@code i} (the element), {@code in<j>} (a
-     * {@code __global float*} per input), {@code s<j>} (a {@code float} per scalar) and, if the
+     * {@code __global float*} per input, {@code ushort*} for a 16-bit one), {@code s<j>} (a {@code float} per scalar) and, if the
      * kernel {@link Kernel#usesRandom() uses random}, {@code tensors} (the table) in scope,
      * it loads every input, computes, and stores every output.
      */
@@ -172,7 +188,12 @@ public final class OpenClRenderer {
             sb.append("    const ulong element = i - tensors[1 + lo];\n");
         }
         for (int i = 0; i < k.inputs().size(); i++) {
-            sb.append("    const float x").append(i).append(" = in").append(i).append("[i];\n");
+            String load = switch (k.storage(i)) {
+                case F32 -> "in" + i + "[i]";
+                case BF16 -> "nag4j_load_bf16(in" + i + "[i])";
+                case F16 -> "nag4j_load_f16(in" + i + "[i])";
+            };
+            sb.append("    const float x").append(i).append(" = ").append(load).append(";\n");
         }
         for (Eqn e : k.eqns()) {
             sb.append("    const float v").append(e.id()).append(" = ").append(expr(e.op(), e.args())).append(";\n");
@@ -182,7 +203,13 @@ public final class OpenClRenderer {
             sb.append("    const float o").append(j).append(" = ").append(operand(outs.get(j).value())).append(";\n");
         }
         for (int j = 0; j < outs.size(); j++) {
-            sb.append("    in").append(outs.get(j).input()).append("[i] = o").append(j).append(";\n");
+            int in = outs.get(j).input();
+            String store = switch (k.storage(in)) {
+                case F32 -> "o" + j;
+                case BF16 -> "nag4j_store_bf16(o" + j + ")";
+                case F16 -> "nag4j_store_f16(o" + j + ")";
+            };
+            sb.append("    in").append(in).append("[i] = ").append(store).append(";\n");
         }
         return sb.toString();
     }

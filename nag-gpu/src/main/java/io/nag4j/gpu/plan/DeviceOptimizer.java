@@ -68,6 +68,8 @@ public final class DeviceOptimizer implements BoundOptimizer {
     private final List<String> deviceSlots;
     /** Each step's scalars, rewritten in place: the plan reads them at launch. */
     private final float[] scalars;
+    /** How the param buffer stores values: float32, or a 16-bit param's pattern (mixed precision). */
+    private final io.nag4j.core.ir.Storage paramStorage;
     private final float[] hostScratch;
     private ExecutionResult result;
     private boolean closed;
@@ -104,15 +106,16 @@ public final class DeviceOptimizer implements BoundOptimizer {
         Kernel kernel = packed.kernel();
         List<String> slots = rule.slots();
         this.deviceSlots = kernel.slots();
-        checkFits(driver, deviceIndex, packed.total(), kernel.inputs().size(), rule);
+        this.paramStorage = kernel.storage(Kernel.PARAM);
+        checkFits(driver, deviceIndex, packed.total(), kernel, rule);
         this.scalars = new float[kernel.scalars().size()];
         this.hostScratch = new float[kernel.scalars().size() - hp.size()];
         ExecutionPlan p = null;
         try {
-            paramsHost = hostSegment();
+            paramsHost = hostSegment(Tensor.ALIGNMENT, paramStorage.bytes()); // a 16-bit param: 2 bytes per element
             updatesHost = hostSegment(PAGE); // page-locked by CUDA (copied every step): whole pages of its own
             slotsHost = new MemorySegment[slots.size()];
-            packed.pack(params, paramsHost);
+            packed.pack(params, paramsHost, paramStorage);
             TaskGraph g = new TaskGraph(rule.name())
                     .transferToDevice(TransferMode.FIRST_EXECUTION, PARAM, paramsHost)
                     .transferToDevice(TransferMode.EVERY_EXECUTION, UPDATE, updatesHost);
@@ -157,19 +160,21 @@ public final class DeviceOptimizer implements BoundOptimizer {
      * more memory than the device has: a clear error naming both, instead of an allocation failure
      * half-way through the bind.
      */
-    private static void checkFits(Driver driver, int deviceIndex, long elements, int buffers, Rule rule) {
+    private static void checkFits(Driver driver, int deviceIndex, long elements, Kernel kernel, Rule rule) {
         List<io.nag4j.gpu.device.DeviceInfo> devices = driver.devices();
         if (deviceIndex < 0 || deviceIndex >= devices.size()) return; // opening the device reports it
         io.nag4j.gpu.device.DeviceInfo d = devices.get(deviceIndex);
+        long perElement = 0;
+        for (io.nag4j.core.ir.Storage st : kernel.storage()) perElement += st.bytes();
         long need;
         try {
-            need = Math.multiplyExact(Math.multiplyExact(elements, (long) Float.BYTES), buffers);
+            need = Math.multiplyExact(elements, perElement);
         } catch (ArithmeticException e) {
             need = Long.MAX_VALUE;
         }
         if (d.globalMemoryBytes() > 0 && need > d.globalMemoryBytes()) {
-            throw new IllegalArgumentException(rule.name() + " over " + elements + " elements needs " + buffers + " device buffers of "
-                    + elements * (long) Float.BYTES + " bytes (" + need + " bytes), more than " + d.spec() + " (" + d.name() + ") has: "
+            throw new IllegalArgumentException(rule.name() + " over " + elements + " elements needs " + kernel.inputs().size() + " device buffers of "
+                    + perElement + " bytes per element in all (" + need + " bytes), more than " + d.spec() + " (" + d.name() + ") has: "
                     + d.globalMemoryBytes() + " bytes");
         }
     }
@@ -182,8 +187,10 @@ public final class DeviceOptimizer implements BoundOptimizer {
         return zeros;
     }
 
-    private MemorySegment hostSegment(long alignment) {
-        long bytes = total * Float.BYTES;
+    private MemorySegment hostSegment(long alignment) { return hostSegment(alignment, Float.BYTES); }
+
+    private MemorySegment hostSegment(long alignment, int elementBytes) {
+        long bytes = total * elementBytes;
         long size = (Math.max(Float.BYTES, bytes) + alignment - 1) / alignment * alignment;
         return arena.allocate(size, alignment).asSlice(0, bytes);
     }
@@ -245,7 +252,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
     public synchronized ParamSet readParams() {
         checkOpen();
         if (result != null) result.transferToHost(PARAM);
-        return packed.unpack(paramsHost);
+        return packed.unpack(paramsHost, paramStorage);
     }
 
     /** Copies the current params into {@code dst} (names and shapes as bound): one device read, no allocation. */
@@ -253,14 +260,14 @@ public final class DeviceOptimizer implements BoundOptimizer {
     public synchronized void readParamsInto(ParamSet dst) {
         checkOpen();
         if (result != null) result.transferToHost(PARAM);
-        packed.unpackInto(paramsHost, dst);
+        packed.unpackInto(paramsHost, dst, paramStorage);
     }
 
     @Override
     public synchronized void readParamInto(String name, Tensor dst) {
         checkOpen();
         if (result != null) result.transferToHost(PARAM);
-        packed.unpackInto(paramsHost, name, dst);
+        packed.unpackInto(paramsHost, name, dst, paramStorage);
     }
 
     /** Host copy of the current state (slots named like the params, the step count); the caller closes it. */

@@ -1,6 +1,8 @@
 package io.nag4j.gpu.plan;
 
 import io.nag4j.core.ir.Kernel;
+import io.nag4j.core.ir.Narrowing;
+import io.nag4j.core.ir.Storage;
 import io.nag4j.core.optim.OptState;
 import io.nag4j.core.optim.StepChecks;
 import io.nag4j.core.rule.Hyperparams;
@@ -9,6 +11,7 @@ import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -51,6 +54,7 @@ public final class PackedBinding {
         this.kernel = rule.kernel(hp);
         if (params == null) throw new IllegalArgumentException("params are null");
         params.checkCompatible(params, "params");
+        if (rule instanceof io.nag4j.core.rule.MasterWeights mw) StepChecks.checkSixteenBitParams(mw, params); // stored in 2 bytes on the device
         if (initial != null) StepChecks.checkState(rule, initial, params, hp);
         this.names = params.names();
         int count = params.size();
@@ -88,14 +92,50 @@ public final class PackedBinding {
         }
     }
 
-    /** New tensors, named and shaped as bound, copied from their offsets in {@code src}; the caller closes them. */
-    public ParamSet unpack(MemorySegment src) {
+    /**
+     * As {@link #pack(ParamSet, MemorySegment)}, each value stored as {@code storage}: its 16-bit
+     * pattern for BF16 or F16 (exact: a 16-bit param holds values of its type, checked at bind).
+     */
+    public void pack(ParamSet set, MemorySegment dst, Storage storage) {
+        if (storage == Storage.F32) {
+            pack(set, dst);
+            return;
+        }
+        for (int i = 0; i < offsets.length; i++) {
+            Tensor t = set.get(i);
+            for (long e = 0; e < t.size(); e++) {
+                float x = t.get(e);
+                dst.setAtIndex(ValueLayout.JAVA_SHORT, offsets[i] + e, storage == Storage.BF16 ? Narrowing.toBf16Bits(x) : Narrowing.toF16Bits(x));
+            }
+        }
+    }
+
+    /** Element {@code e} of packed {@code src} stored as {@code storage}, widened (exact). */
+    private static float load(MemorySegment src, long e, Storage storage) {
+        return switch (storage) {
+            case F32 -> src.getAtIndex(ValueLayout.JAVA_FLOAT, e);
+            case BF16 -> Narrowing.fromBf16Bits(src.getAtIndex(ValueLayout.JAVA_SHORT, e));
+            case F16 -> Narrowing.fromF16Bits(src.getAtIndex(ValueLayout.JAVA_SHORT, e));
+        };
+    }
+
+    /** Tensor {@code i}'s range of {@code src} (stored as {@code storage}) into {@code t}. */
+    private void copyOut(MemorySegment src, int i, Tensor t, Storage storage) {
+        if (storage == Storage.F32) {
+            MemorySegment.copy(src, offsets[i] * Float.BYTES, t.segment(), 0, t.byteSize());
+            return;
+        }
+        for (long e = 0; e < t.size(); e++) t.set(e, load(src, offsets[i] + e, storage));
+    }
+
+    /** As {@link #unpack(MemorySegment)} from values stored as {@code storage}. */
+    public ParamSet unpack(MemorySegment src, Storage storage) {
         List<Tensor> out = new ArrayList<>(names.size());
         try {
             for (int i = 0; i < offsets.length; i++) {
                 Tensor t = Tensor.zeros(names.get(i), shapes[i]);
                 out.add(t);
-                MemorySegment.copy(src, offsets[i] * Float.BYTES, t.segment(), 0, t.byteSize());
+                copyOut(src, i, t, storage);
             }
         } catch (RuntimeException e) {
             out.forEach(Tensor::close);
@@ -104,11 +144,17 @@ public final class PackedBinding {
         return new ParamSet(out);
     }
 
+    /** New tensors, named and shaped as bound, copied from their offsets in {@code src}; the caller closes them. */
+    public ParamSet unpack(MemorySegment src) { return unpack(src, Storage.F32); }
+
     /**
      * Copies each tensor's range of {@code src} into {@code dst}'s tensors (the bound names and
      * shapes, checked first): {@code readParamsInto}, allocation-free for the same {@code dst} again.
      */
-    public void unpackInto(MemorySegment src, ParamSet dst) {
+    public void unpackInto(MemorySegment src, ParamSet dst) { unpackInto(src, dst, Storage.F32); }
+
+    /** As {@link #unpackInto(MemorySegment, ParamSet)} from values stored as {@code storage}. */
+    public void unpackInto(MemorySegment src, ParamSet dst, Storage storage) {
         if (dst != lastUnpacked) {
             if (dst == null) throw new IllegalArgumentException("the destination is null");
             if (dst.size() != names.size()) {
@@ -128,21 +174,21 @@ public final class PackedBinding {
             Tensor t = dst.get(i);
             if (t.isClosed()) throw new IllegalArgumentException("the destination tensor '" + t.name() + "' is closed");
         }
-        for (int i = 0; i < offsets.length; i++) {
-            Tensor t = dst.get(i);
-            MemorySegment.copy(src, offsets[i] * Float.BYTES, t.segment(), 0, t.byteSize());
-        }
+        for (int i = 0; i < offsets.length; i++) copyOut(src, i, dst.get(i), storage);
     }
 
     /** Copies param {@code name}'s range of {@code src} into {@code dst} (its shape). */
-    public void unpackInto(MemorySegment src, String name, Tensor dst) {
+    public void unpackInto(MemorySegment src, String name, Tensor dst) { unpackInto(src, name, dst, Storage.F32); }
+
+    /** As {@link #unpackInto(MemorySegment, String, Tensor)} from values stored as {@code storage}. */
+    public void unpackInto(MemorySegment src, String name, Tensor dst, Storage storage) {
         int i = names.indexOf(name);
         if (i < 0) throw new IllegalArgumentException("no param '" + name + "'; params are " + names);
         if (dst == null || !Arrays.equals(shapes[i], dst.shape())) {
             throw new IllegalArgumentException("the destination for param '" + name + "' must have its shape " + Arrays.toString(shapes[i])
                     + (dst == null ? ", got null" : ", has " + Arrays.toString(dst.shape())));
         }
-        MemorySegment.copy(src, offsets[i] * Float.BYTES, dst.segment(), 0, dst.byteSize());
+        copyOut(src, i, dst, storage);
     }
 
     /** The state: slot {@code s} unpacked from {@code slot.apply(s)}, with the step counter; the caller closes it. */

@@ -128,12 +128,12 @@ public final class TaskGraph {
                 if (table) continue;
                 long need;
                 try {
-                    need = Math.multiplyExact(t.n(), (long) Float.BYTES);
+                    need = Math.multiplyExact(t.n(), (long) t.kernel().storage(i).bytes());
                 } catch (ArithmeticException e) {
                     throw bad(where + ": element count " + t.n() + " is too large");
                 }
                 if (buf.byteSize() < need) {
-                    throw bad(where + ": " + role + " has " + buf.byteSize() + " bytes but " + t.n() + " float32 elements need " + need);
+                    throw bad(where + ": " + role + " has " + buf.byteSize() + " bytes but " + t.n() + " " + t.kernel().storage(i).mnemonic() + " elements need " + need);
                 }
             }
         }

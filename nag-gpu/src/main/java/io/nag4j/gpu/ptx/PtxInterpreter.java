@@ -196,10 +196,10 @@ public final class PtxInterpreter {
             t.put(o[0], sh >= 32 ? 0 : (t.get(o[1]) & 0xffffffffL) >>> sh);
         });
         // setp on .u32 (unsigned compares) and selp.b32: what the bf16/f16 narrowings branch on.
-        for (String cmp : new String[] {"gt", "ge"}) {
+        for (String cmp : new String[] {"gt", "ge", "eq"}) {
             def("setp." + cmp + ".u32", false, List.of(dst(Type.PRED), src(Type.U32), src(Type.U32)), (t, o) -> {
                 int c = Long.compare(t.get(o[1]) & 0xffffffffL, t.get(o[2]) & 0xffffffffL);
-                t.put(o[0], (cmp.equals("gt") ? c > 0 : c >= 0) ? 1 : 0);
+                t.put(o[0], (cmp.equals("gt") ? c > 0 : cmp.equals("ge") ? c >= 0 : c == 0) ? 1 : 0);
             });
         }
         def("selp.b32", false, List.of(dst(Type.B32), src(Type.B32), src(Type.B32), src(Type.PRED)), (t, o) -> t.put(o[0], t.get(o[3]) != 0 ? t.get(o[1]) : t.get(o[2])));
@@ -254,6 +254,9 @@ public final class PtxInterpreter {
         def("sub.s64", false, List.of(dst(Type.S64), src(Type.S64), src(Type.S64)), (t, o) -> t.put(o[0], t.get(o[1]) - t.get(o[2])));
         def("selp.b64", false, List.of(dst(Type.B64), src(Type.B64), src(Type.B64), src(Type.PRED)), (t, o) -> t.put(o[0], t.get(o[3]) != 0 ? t.get(o[1]) : t.get(o[2])));
         def("mov.u64", false, List.of(dst(Type.U64), src(Type.U64)), (t, o) -> t.put(o[0], t.get(o[1])));
+        // 16-bit inputs: ld.global.u16 zero-extends into a 32-bit register; st.global.u16 stores its low half.
+        def("ld.global.u16", false, List.of(dst(Type.U32), new Slot('g', Type.U64)), (t, o) -> t.put(o[0], t.load16(o[1])));
+        def("st.global.u16", false, List.of(new Slot('g', Type.U64), new Slot('r', Type.U32)), (t, o) -> t.store16(o[0], (int) t.get(o[1])));
         def("ld.global.u64", false, List.of(dst(Type.U64), new Slot('g', Type.U64)), (t, o) -> t.put(o[0], t.load64(o[1])));
 
         // bra, ret, exit (control flow).
@@ -512,10 +515,31 @@ public final class PtxInterpreter {
      * hold tensors starting at elements {@code tensorStarts} (the first 0), passed as the tensor table.
      */
     public static void run(String ptx, Mode mode, float[][] data, float[] scalars, long[] tensorStarts) {
+        run(ptx, mode, data, scalars, tensorStarts, null);
+    }
+
+    /**
+     * As {@link #run(String, Mode, float[][], float[], long[])} with each input stored as
+     * {@code storage} says (null: all float32): a 16-bit column is passed as its values' patterns
+     * and read back widened, as {@code DeviceOptimizer} packs and unpacks it.
+     */
+    public static void run(String ptx, Mode mode, float[][] data, float[] scalars, long[] tensorStarts, List<io.nag4j.core.ir.Storage> storage) {
         PtxInterpreter k = load(ptx, mode, false);
         Memory mem = new Memory();
         long[] pointers = new long[data.length + (tensorStarts == null ? 0 : 1)];
-        for (int i = 0; i < data.length; i++) pointers[i] = mem.allocate("input " + i, data[i]);
+        short[][] sixteen = new short[data.length][];
+        for (int i = 0; i < data.length; i++) {
+            io.nag4j.core.ir.Storage st = storage == null ? io.nag4j.core.ir.Storage.F32 : storage.get(i);
+            if (st == io.nag4j.core.ir.Storage.F32) {
+                pointers[i] = mem.allocate("input " + i, data[i]);
+                continue;
+            }
+            sixteen[i] = new short[data[i].length];
+            for (int e = 0; e < data[i].length; e++) {
+                sixteen[i][e] = st == io.nag4j.core.ir.Storage.BF16 ? io.nag4j.core.ir.Narrowing.toBf16Bits(data[i][e]) : io.nag4j.core.ir.Narrowing.toF16Bits(data[i][e]);
+            }
+            pointers[i] = mem.allocate("input " + i + " (" + st.mnemonic() + ")", 2L * data[i].length, 0, MemorySegment.ofArray(sixteen[i]));
+        }
         if (tensorStarts != null) {
             long[] table = new long[1 + tensorStarts.length];
             table[0] = tensorStarts.length;
@@ -523,6 +547,11 @@ public final class PtxInterpreter {
             pointers[data.length] = mem.allocate("tensors", 8L * table.length, 0, MemorySegment.ofArray(table));
         }
         k.launchLikeCudaContext(mem, data.length == 0 ? 0 : data[0].length, pointers, scalars);
+        for (int i = 0; i < data.length; i++) {
+            if (sixteen[i] == null) continue;
+            boolean bf = storage.get(i) == io.nag4j.core.ir.Storage.BF16;
+            for (int e = 0; e < data[i].length; e++) data[i][e] = bf ? io.nag4j.core.ir.Narrowing.fromBf16Bits(sixteen[i][e]) : io.nag4j.core.ir.Narrowing.fromF16Bits(sixteen[i][e]);
+        }
     }
 
     /** The argument values of the kernel ABI: n, the pointers, the scalars' bits. */
@@ -658,6 +687,10 @@ public final class PtxInterpreter {
 
         long load(Opnd o) { return mem.load(get(((GlobalRef) o).address())) & 0xffffffffL; }
 
+        long load16(Opnd o) { return mem.load16(get(((GlobalRef) o).address())); }
+
+        void store16(Opnd o, int bits) { mem.store16(get(((GlobalRef) o).address()), bits); }
+
         long load64(Opnd o) {
             long addr = get(((GlobalRef) o).address());
             if ((addr & 7) != 0) throw new PtxError(String.format("misaligned 8-byte access at 0x%x", addr));
@@ -688,7 +721,7 @@ public final class PtxInterpreter {
          * for launches over more elements than a test can hold, running only the blocks that touch it.
          */
         long allocate(String name, long bytes, long backedFrom, MemorySegment backing) {
-            if (bytes % 4 != 0 || backedFrom % 4 != 0 || backedFrom + backing.byteSize() > bytes) throw new IllegalArgumentException(name);
+            if (bytes % 2 != 0 || backedFrom % 2 != 0 || backedFrom + backing.byteSize() > bytes) throw new IllegalArgumentException(name);
             long base = next;
             next = base + (bytes + 255) / 256 * 256 + GAP;
             buffers.add(new Buffer(name, base, bytes, backedFrom, backing));
@@ -713,20 +746,33 @@ public final class PtxInterpreter {
             return b.backing().get(ValueLayout.JAVA_INT, addr - b.base() - b.backedFrom());
         }
 
+        /** The 2-byte value at {@code addr} (2-aligned), zero-extended. */
+        long load16(long addr) {
+            Buffer b = find(addr, 2);
+            return b.backing().get(ValueLayout.JAVA_SHORT_UNALIGNED, addr - b.base() - b.backedFrom()) & 0xffffL;
+        }
+
+        void store16(long addr, int bits) {
+            Buffer b = find(addr, 2);
+            b.backing().set(ValueLayout.JAVA_SHORT_UNALIGNED, addr - b.base() - b.backedFrom(), (short) bits);
+        }
+
         void store(long addr, int bits) {
             Buffer b = find(addr);
             b.backing().set(ValueLayout.JAVA_INT, addr - b.base() - b.backedFrom(), bits);
         }
 
-        private Buffer find(long addr) {
-            if ((addr & 3) != 0) throw new PtxError(String.format("misaligned 4-byte access at 0x%x", addr));
+        private Buffer find(long addr) { return find(addr, 4); }
+
+        private Buffer find(long addr, int size) {
+            if ((addr & (size - 1)) != 0) throw new PtxError(String.format("misaligned %d-byte access at 0x%x", size, addr));
             Buffer below = null;
             for (Buffer b : buffers) {
                 if (addr >= b.base() && addr - b.base() < b.bytes()) {
                     long off = addr - b.base();
-                    if (off < b.backedFrom() || off + 4 > b.backedFrom() + b.backing().byteSize()) {
-                        throw new PtxError("access to element " + off / 4 + " of '" + b.name() + "', outside the part the test backs (elements "
-                                + b.backedFrom() / 4 + " to " + (b.backedFrom() + b.backing().byteSize()) / 4 + ")");
+                    if (off < b.backedFrom() || off + size > b.backedFrom() + b.backing().byteSize()) {
+                        throw new PtxError("access to element " + off / size + " of '" + b.name() + "', outside the part the test backs (elements "
+                                + b.backedFrom() / size + " to " + (b.backedFrom() + b.backing().byteSize()) / size + ")");
                     }
                     return b;
                 }

@@ -4,6 +4,7 @@ import io.nag4j.core.ir.Eqn;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.ir.Op;
 import io.nag4j.core.ir.Operand;
+import io.nag4j.core.ir.Storage;
 import io.nag4j.core.optim.Mode;
 
 import java.util.ArrayList;
@@ -276,6 +277,70 @@ public final class PtxRenderer {
         return out;
     }
 
+    /** {@code d} (f32) = the bf16 pattern in the low half of {@code h} widened: {@code h << 16}. */
+    static List<String> widenBf16(String d, String h, Regs regs) {
+        String r = regs.r();
+        return List.of("shl.b32 " + r + ", " + h + ", 16;", "mov.b32 " + d + ", " + r + ";");
+    }
+
+    /** {@code d} (f32) = the f16 pattern {@code h} widened exactly (Narrowing.fromF16Bits), without branches. */
+    static List<String> widenF16(String d, String h, Regs regs) {
+        String sign = regs.r(), e = regs.r(), m = regs.r(), m13 = regs.r(), t = regs.r(), normal = regs.r(), inf = regs.r(), sub = regs.r(), r = regs.r();
+        String fm = regs.f();
+        String pz = regs.p(), pinf = regs.p();
+        return List.of(
+                "and.b32 " + sign + ", " + h + ", 32768;",
+                "shl.b32 " + sign + ", " + sign + ", 16;",
+                "shr.u32 " + e + ", " + h + ", 10;",
+                "and.b32 " + e + ", " + e + ", 31;",
+                "and.b32 " + m + ", " + h + ", 1023;",
+                "shl.b32 " + m13 + ", " + m + ", 13;",
+                "add.u32 " + t + ", " + e + ", 112;",
+                "shl.b32 " + t + ", " + t + ", 23;",
+                "or.b32 " + normal + ", " + t + ", " + m13 + ";",
+                "or.b32 " + inf + ", " + m13 + ", 2139095040;",                 // infinity or NaN, payload kept
+                "cvt.rn.f32.u32 " + fm + ", " + m + ";",
+                "mul.rn.f32 " + fm + ", " + fm + ", 0f33800000;",               // subnormal: m * 2^-24, exact
+                "mov.b32 " + sub + ", " + fm + ";",
+                "setp.eq.u32 " + pz + ", " + e + ", 0;",
+                "setp.eq.u32 " + pinf + ", " + e + ", 31;",
+                "selp.b32 " + r + ", " + sub + ", " + normal + ", " + pz + ";",
+                "selp.b32 " + r + ", " + inf + ", " + r + ", " + pinf + ";",
+                "or.b32 " + r + ", " + r + ", " + sign + ";",
+                "mov.b32 " + d + ", " + r + ";");
+    }
+
+    /** {@code d} (b32) = the bf16 pattern of {@code a}, a bf16 value: its top 16 bits. */
+    static List<String> bf16Bits(String d, String a, Regs regs) {
+        String b = regs.r();
+        return List.of("mov.b32 " + b + ", " + a + ";", "shr.u32 " + d + ", " + b + ", 16;");
+    }
+
+    /** {@code d} (b32) = the f16 pattern of {@code a}, an f16 value (Narrowing.toF16Bits on an exact value), without branches. */
+    static List<String> f16Bits(String d, String a, Regs regs) {
+        String b = regs.r(), sign = regs.r(), abs = regs.r(), inf = regs.r(), normal = regs.r(), sub = regs.r(), r = regs.r();
+        String fa = regs.f(), fy = regs.f();
+        String pn = regs.p(), pi = regs.p();
+        return List.of(
+                "mov.b32 " + b + ", " + a + ";",
+                "shr.u32 " + sign + ", " + b + ", 16;",
+                "and.b32 " + sign + ", " + sign + ", 32768;",
+                "and.b32 " + abs + ", " + b + ", 2147483647;",
+                "shr.u32 " + inf + ", " + abs + ", 13;",
+                "and.b32 " + inf + ", " + inf + ", 1023;",
+                "or.b32 " + inf + ", " + inf + ", 31744;",                      // 0x7c00 | payload
+                "add.u32 " + normal + ", " + abs + ", 3355443200;",              // - 0x38000000
+                "shr.u32 " + normal + ", " + normal + ", 13;",
+                "mov.b32 " + fa + ", " + abs + ";",
+                "mul.rn.f32 " + fy + ", " + fa + ", 0f4B800000;",               // subnormal: |a| * 2^24, an integer
+                "cvt.rzi.u32.f32 " + sub + ", " + fy + ";",
+                "setp.ge.u32 " + pn + ", " + abs + ", 947912704;",              // 2^-14
+                "setp.ge.u32 " + pi + ", " + abs + ", 2139095040;",
+                "selp.b32 " + r + ", " + normal + ", " + sub + ", " + pn + ";",
+                "selp.b32 " + r + ", " + inf + ", " + r + ", " + pi + ";",
+                "or.b32 " + d + ", " + r + ", " + sign + ";");
+    }
+
     static final String CANONICAL_NAN = "0f7FC00000";
     static final String ONE = "0f3F800000";
     static final String ZERO = "0f00000000";
@@ -326,6 +391,11 @@ public final class PtxRenderer {
             line("setp.ge.u64 " + out + ", " + i + ", " + n + ";");
             line("@" + out + " bra $L_exit;");
             line("shl.b64 " + off + ", " + i + ", 2;");
+            String off16 = null;
+            if (k.storage().stream().anyMatch(st -> st != Storage.F32)) {
+                off16 = regs.rd();
+                line("shl.b64 " + off16 + ", " + i + ", 1;");             // 16-bit inputs: 2 bytes per element
+            }
             if (k.usesRandom()) findTensor(i);
 
             // Element addresses of every input read or written, then the loads.
@@ -335,13 +405,19 @@ public final class PtxRenderer {
                 String ptr = regs.rd(), a = regs.rd();
                 line("ld.param.u64 " + ptr + ", [p_in" + in + "];  // " + comment(k.inputs().get(in)));
                 line("cvta.to.global.u64 " + ptr + ", " + ptr + ";");
-                line("add.s64 " + a + ", " + ptr + ", " + off + ";");
+                line("add.s64 " + a + ", " + ptr + ", " + (k.storage(in) == Storage.F32 ? off : off16) + ";");
                 addr[in] = a;
             }
             for (int in = 0; in < addr.length; in++) {
                 if (!read[in]) continue;
                 inputReg[in] = regs.f();
-                line("ld.global.f32 " + inputReg[in] + ", [" + addr[in] + "];");
+                if (k.storage(in) == Storage.F32) {
+                    line("ld.global.f32 " + inputReg[in] + ", [" + addr[in] + "];");
+                } else {
+                    String h = regs.r();
+                    line("ld.global.u16 " + h + ", [" + addr[in] + "];  // " + k.storage(in).mnemonic());
+                    body.addAll(k.storage(in) == Storage.BF16 ? widenBf16(inputReg[in], h, regs) : widenF16(inputReg[in], h, regs));
+                }
             }
             for (int s = 0; s < scalarReg.length; s++) {
                 if (!scalarUsed[s]) continue;
@@ -357,9 +433,17 @@ public final class PtxRenderer {
             // Every output value is in a register before the first store: no output reads a stored value.
             String[] outRegs = new String[k.outputs().size()];
             for (int o = 0; o < outRegs.length; o++) outRegs[o] = reg(k.outputs().get(o).value());
+            String[] outBits = new String[outRegs.length];
+            for (int o = 0; o < outRegs.length; o++) {
+                Storage st = k.storage(k.outputs().get(o).input());
+                if (st == Storage.F32) continue;
+                outBits[o] = regs.r();
+                body.addAll(st == Storage.BF16 ? bf16Bits(outBits[o], outRegs[o], regs) : f16Bits(outBits[o], outRegs[o], regs));
+            }
             for (int o = 0; o < outRegs.length; o++) {
                 int in = k.outputs().get(o).input();
-                line("st.global.f32 [" + addr[in] + "], " + outRegs[o] + ";  // " + comment(k.inputs().get(in)));
+                if (outBits[o] == null) line("st.global.f32 [" + addr[in] + "], " + outRegs[o] + ";  // " + comment(k.inputs().get(in)));
+                else line("st.global.u16 [" + addr[in] + "], " + outBits[o] + ";  // " + comment(k.inputs().get(in)) + ", " + k.storage(in).mnemonic());
             }
 
             StringBuilder sb = new StringBuilder();

@@ -81,7 +81,7 @@ public abstract class DeviceContextContract {
         assertThrows(IllegalArgumentException.class, () -> ctx.launch(k, 4, List.of(bp), sc));
         assertThrows(IllegalArgumentException.class, () -> ctx.launch(k, 4, List.of(bp, bu), new float[sc.length + 1]));
         var e = assertThrows(IllegalArgumentException.class, () -> ctx.launch(k, 4, List.of(bp, small), sc));
-        assertTrue(e.getMessage().contains("'small'") && e.getMessage().contains("holds 2 floats"), e.getMessage());
+        assertTrue(e.getMessage().contains("'small'") && e.getMessage().contains("holds 2 f32 elements"), e.getMessage());
         assertArrayEquals(p, download(bp, 4), "nothing ran");
         assertEquals(0, ctx.drainTimes().launches());
     }

@@ -163,7 +163,7 @@ class ExecutionPlanTest {
             MemorySegment p = floats(a, 1f, 2f), u = floats(a, 1f, 2f), small = floats(a, 1f);
             assertBad("unknown buffer 'nope'", new TaskGraph("g").transferToDevice(TransferMode.FIRST_EXECUTION, "p", p)
                     .task("t", SGD, Mode.EXACT, 2, List.of("p", "nope"), ScalarSource.of(ETA)));
-            assertBad("buffer 'u' (kernel input 'update') has 4 bytes but 2 float32 elements need 8",
+            assertBad("buffer 'u' (kernel input 'update') has 4 bytes but 2 f32 elements need 8",
                     new TaskGraph("g").transferToDevice(TransferMode.FIRST_EXECUTION, "p", p)
                             .transferToDevice(TransferMode.EVERY_EXECUTION, "u", small)
                             .task("t", SGD, Mode.EXACT, 2, List.of("p", "u"), ScalarSource.of(ETA)));

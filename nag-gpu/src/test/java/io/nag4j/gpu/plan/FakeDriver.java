@@ -182,14 +182,25 @@ public final class FakeDriver implements Driver {
             float[] vars = new float[k.eqns().size()];
             int tensor = 0;
             for (long i = 0; i < n; i++) {
-                for (int j = 0; j < segs.length; j++) in[j] = segs[j].getAtIndex(F32, i);
+                for (int j = 0; j < segs.length; j++) in[j] = switch (k.storage(j)) { // a 16-bit input holds its values' patterns
+                    case F32 -> segs[j].getAtIndex(F32, i);
+                    case BF16 -> io.nag4j.core.ir.Narrowing.fromBf16Bits(segs[j].getAtIndex(ValueLayout.JAVA_SHORT, i));
+                    case F16 -> io.nag4j.core.ir.Narrowing.fromF16Bits(segs[j].getAtIndex(ValueLayout.JAVA_SHORT, i));
+                };
                 long start = 0;
                 if (table != null) {
                     while (tensor + 1 < table.getAtIndex(ValueLayout.JAVA_LONG, 0) && table.getAtIndex(ValueLayout.JAVA_LONG, 2 + tensor) <= i) tensor++;
                     start = table.getAtIndex(ValueLayout.JAVA_LONG, 1 + tensor);
                 }
                 Evaluator.evalElement(k, in, scalars, vars, tensor, i - start);
-                for (Kernel.Output o : k.outputs()) segs[o.input()].setAtIndex(F32, i, in[o.input()]);
+                for (Kernel.Output o : k.outputs()) {
+                    float v = in[o.input()];
+                    switch (k.storage(o.input())) {
+                        case F32 -> segs[o.input()].setAtIndex(F32, i, v);
+                        case BF16 -> segs[o.input()].setAtIndex(ValueLayout.JAVA_SHORT, i, io.nag4j.core.ir.Narrowing.toBf16Bits(v));
+                        case F16 -> segs[o.input()].setAtIndex(ValueLayout.JAVA_SHORT, i, io.nag4j.core.ir.Narrowing.toF16Bits(v));
+                    }
+                }
             }
             if (profiling()) addTime(TimeKind.KERNEL, System.nanoTime() - t0 + 1);
             launches++;

@@ -98,6 +98,29 @@ public class MasterWeightsParityTest {
         Requires.available("OPENCL", why);
     }
 
+    /** A 16-bit param must hold values of its type (a device stores it in 2 bytes): every backend refuses another, naming it, before anything is bound. */
+    @Test
+    void paramsThatAreNotValuesOfTheirTypeAreRefusedByEveryBackend() {
+        List<String> backends = new ArrayList<>(List.of("cpu", "reference"));
+        try {
+            Backends.resolve("opencl:0");
+            backends.add("opencl:0");
+        } catch (RuntimeException e) {
+            // the cpu and the reference still show it
+        }
+        for (String precision : List.of("bf16", "f16")) {
+            MasterWeights mw = new MasterWeights(Rules.byName("adam"), precision);
+            for (String b : backends) {
+                try (ParamSet p = ParamSet.of(Tensor.of("ok", 1f, 0.5f), Tensor.of("w", mw.round(3f), 0.1f))) {
+                    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                            () -> Backends.bind(b, mw, mw.defaults(), p, null).close(), b);
+                    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("param 'w' element 1 = 0.1") && e.getMessage().contains("not a " + precision + " value"),
+                            b + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
     public static void same(String where, ParamSet expected, ParamSet actual) {
         for (int i = 0; i < expected.size(); i++) {
             for (long k = 0; k < expected.get(i).size(); k++) {
@@ -122,11 +145,12 @@ public class MasterWeightsParityTest {
                 long[] starts = {0, 1, 37, 38, 256}; // tensors of 1, 36, 1, 218 and 44 elements: the table's search at every edge
                 float[][] data = new float[k.inputs().size()][n];
                 for (float[] col : data) for (int e = 0; e < n; e++) col[e] = OpenClTestSupport.value(r, 0.1);
+                for (int e = 0; e < n; e++) data[0][e] = mw.round(data[0][e]); // the param holds values of its type
                 float[] scalars = mw.scalars(3, base.defaults());
                 float[][] expected = copy(data), got = copy(data);
                 evaluate(k, expected, scalars, starts);
                 String ptx = PtxRenderer.render(k, Mode.EXACT);
-                PtxInterpreter.run(ptx, Mode.EXACT, got, scalars, k.usesRandom() ? starts : null);
+                PtxInterpreter.run(ptx, Mode.EXACT, got, scalars, k.usesRandom() ? starts : null, k.storage());
                 for (int i = 0; i < expected.length; i++) {
                     OpenClTestSupport.assertSameBits(expected[i], got[i], k.name() + " input " + k.inputs().get(i) + " (PTX interpreter)", data);
                 }
