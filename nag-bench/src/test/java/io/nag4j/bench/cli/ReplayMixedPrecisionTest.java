@@ -176,6 +176,28 @@ class ReplayMixedPrecisionTest {
         assertFalse(Files.exists(dir.resolve("never")));
     }
 
+    /** Signalling NaNs are values of bf16 and f16 too: stored, bound and written back with their bits (0 steps), on every backend. */
+    @Test
+    void signallingNanParamsKeepTheirBits() throws Exception {
+        Path p = dir.resolve("P.safetensors"), u = dir.resolve("U.safetensors");
+        int sNanBf16 = 0x7f810000, sNanF16 = 0xffc02000; // quiet bit clear; the f16 one negative with payload bit 13
+        try (Tensor w = Tensor.of("w", Float.intBitsToFloat(sNanBf16), 1f); Tensor b = Tensor.of("b", Float.intBitsToFloat(sNanF16), -2f);
+             Tensor uw = Tensor.zeros("w", 0, 2); Tensor ub = Tensor.zeros("b", 0, 2)) {
+            Safetensors.write(p, map(w, b), Map.of(), Map.of("w", "BF16", "b", "F16"));
+            Safetensors.write(u, map(uw, ub), Map.of(), Map.of());
+        }
+        List<String> backends = new ArrayList<>(List.of("reference", "cpu"));
+        ReplayBackendsAgreeTestAccess.openClOrSkipSoft(backends);
+        for (String backend : backends) {
+            Path out = dir.resolve("snan-" + backend.replace(':', '_') + ".safetensors");
+            run("adam", backend, p, u, out);
+            try (SafetensorsReader o = SafetensorsReader.open(out); Tensor w = o.load("w"); Tensor b = o.load("b")) {
+                assertEquals(sNanBf16, Float.floatToRawIntBits(w.get(0)), backend);
+                assertEquals(sNanF16, Float.floatToRawIntBits(b.get(0)), backend);
+            }
+        }
+    }
+
     static Tensor slice(Tensor t, int from, int to) {
         long per = t.size() / t.shape()[0];
         float[] v = new float[(int) ((to - from) * per)];

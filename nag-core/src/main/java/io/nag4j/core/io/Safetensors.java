@@ -392,7 +392,8 @@ public final class Safetensors {
                             long count = Math.min(chunkElements, n - at);
                             for (long i = 0; i < count; i++) {
                                 float v = t.get(at + i);
-                                staging.set(FILE_I16, 2 * i, bf ? io.nag4j.core.ir.Narrowing.toBf16Bits(v) : io.nag4j.core.ir.Narrowing.toF16Bits(v));
+                                staging.set(FILE_I16, 2 * i, bf ? (io.nag4j.core.ir.Narrowing.isBf16(v) ? io.nag4j.core.ir.Narrowing.bf16Pattern(v) : io.nag4j.core.ir.Narrowing.toBf16Bits(v))
+                                        : (io.nag4j.core.ir.Narrowing.isF16(v) ? io.nag4j.core.ir.Narrowing.f16Pattern(v) : io.nag4j.core.ir.Narrowing.toF16Bits(v)));
                             }
                             writeFully(ch, staging.asSlice(0, count * 2).asByteBuffer());
                         }

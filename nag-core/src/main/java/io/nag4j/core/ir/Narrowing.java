@@ -80,6 +80,27 @@ public final class Narrowing {
         return Float.intBitsToFloat(sign | Float.floatToRawIntBits(f * 0x1p-24f));
     }
 
+    /** Whether {@code x} is a bfloat16 value (its low 16 bits are zero; NaNs included, signalling ones too). */
+    public static boolean isBf16(float x) { return (Float.floatToRawIntBits(x) & 0xffff) == 0; }
+
+    /** Whether {@code x} is a float16 value (a NaN: its payload fits float16's 10 bits, signalling ones too). */
+    public static boolean isF16(float x) {
+        int b = Float.floatToRawIntBits(x);
+        if (Float.isNaN(x)) return (b & 0x1fff) == 0;
+        return Float.floatToRawIntBits(f16(x)) == b;
+    }
+
+    /** The bfloat16 pattern of a bfloat16 value ({@link #isBf16}): its top 16 bits, nothing rounded or quieted. */
+    public static short bf16Pattern(float x) { return (short) (Float.floatToRawIntBits(x) >>> 16); }
+
+    /** The float16 pattern of a float16 value ({@link #isF16}): nothing rounded, a NaN's payload as it is. */
+    public static short f16Pattern(float x) {
+        int b = Float.floatToRawIntBits(x), sign = (b >>> 16) & 0x8000, a = b & 0x7fffffff;
+        if (a >= 0x7f800000) return (short) (sign | 0x7c00 | ((a >>> 13) & 0x3ff));
+        if (a >= 0x38800000) return (short) (sign | ((a - 0x38000000) >>> 13));
+        return (short) (sign | Math.round(Float.intBitsToFloat(a) * 0x1p24f));
+    }
+
     /** The bfloat16 bit pattern of {@code x} rounded to nearest. */
     public static short toBf16Bits(float x) { return (short) (Float.floatToRawIntBits(bf16(x)) >>> 16); }
 

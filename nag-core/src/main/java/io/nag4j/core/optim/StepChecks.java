@@ -127,7 +127,7 @@ public final class StepChecks {
             if (t == null || t.isClosed()) continue; // the bind reports it
             for (long e = 0; e < t.size(); e++) {
                 float x = t.get(e);
-                if (Float.floatToRawIntBits(rule.round(x)) != Float.floatToRawIntBits(x)) {
+                if (rule.precision().equals("bf16") ? !io.nag4j.core.ir.Narrowing.isBf16(x) : !io.nag4j.core.ir.Narrowing.isF16(x)) {
                     throw new IllegalArgumentException("param '" + t.name() + "' element " + e + " = " + x + " (bits " + String.format("0x%08x", Float.floatToRawIntBits(x))
                             + ") is not a " + rule.precision() + " value: " + rule.precision() + " params hold " + rule.precision()
                             + " values (round them first, e.g. with MasterWeights.round)");

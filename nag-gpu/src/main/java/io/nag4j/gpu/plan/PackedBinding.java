@@ -105,7 +105,7 @@ public final class PackedBinding {
             Tensor t = set.get(i);
             for (long e = 0; e < t.size(); e++) {
                 float x = t.get(e);
-                dst.setAtIndex(ValueLayout.JAVA_SHORT, offsets[i] + e, storage == Storage.BF16 ? Narrowing.toBf16Bits(x) : Narrowing.toF16Bits(x));
+                dst.setAtIndex(ValueLayout.JAVA_SHORT, offsets[i] + e, storage == Storage.BF16 ? Narrowing.bf16Pattern(x) : Narrowing.f16Pattern(x));
             }
         }
     }

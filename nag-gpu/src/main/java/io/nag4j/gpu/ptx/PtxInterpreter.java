@@ -536,7 +536,7 @@ public final class PtxInterpreter {
             }
             sixteen[i] = new short[data[i].length];
             for (int e = 0; e < data[i].length; e++) {
-                sixteen[i][e] = st == io.nag4j.core.ir.Storage.BF16 ? io.nag4j.core.ir.Narrowing.toBf16Bits(data[i][e]) : io.nag4j.core.ir.Narrowing.toF16Bits(data[i][e]);
+                sixteen[i][e] = st == io.nag4j.core.ir.Storage.BF16 ? io.nag4j.core.ir.Narrowing.bf16Pattern(data[i][e]) : io.nag4j.core.ir.Narrowing.f16Pattern(data[i][e]);
             }
             pointers[i] = mem.allocate("input " + i + " (" + st.mnemonic() + ")", 2L * data[i].length, 0, MemorySegment.ofArray(sixteen[i]));
         }
