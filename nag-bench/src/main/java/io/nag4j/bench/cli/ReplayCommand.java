@@ -80,7 +80,7 @@ public final class ReplayCommand implements Callable<Integer> {
 
     @Option(names = "--rounding", defaultValue = "nearest", paramLabel = "MODE",
             description = {"How a BF16/F16 param is rounded from its master each step: nearest (ties to even, the default) or stochastic",
-                    "(Philox-4x32-10 keyed by --seed, the step, the tensor's index among the params of its dtype, and the element's:",
+                    "(Philox-4x32-10 keyed by --seed, the step, the tensor's index among the params of its dtype in the file's data order, and the element's:",
                     "docs/mixed-precision.md)."})
     String rounding;
 
