@@ -21,10 +21,6 @@ public final class Philox {
     /** Word {@code j} (0..3) of Philox-4x32-10 of counter {@code (c0, c1, c2, c3)} under key {@code (k0, k1)}. */
     public static int word(int c0, int c1, int c2, int c3, int k0, int k1, int j) {
         for (int round = 0; round < 10; round++) {
-            if (round > 0) {
-                k0 += W0;
-                k1 += W1;
-            }
             long p0 = (M0 & 0xffffffffL) * (c0 & 0xffffffffL);
             long p1 = (M1 & 0xffffffffL) * (c2 & 0xffffffffL);
             int n0 = (int) (p1 >>> 32) ^ c1 ^ k0;
@@ -33,6 +29,8 @@ public final class Philox {
             c3 = (int) p0;
             c0 = n0;
             c2 = n2;
+            k0 += W0; // the next round's key (unused after the last)
+            k1 += W1;
         }
         return switch (j) {
             case 0 -> c0;

@@ -107,11 +107,13 @@ public final class OpenClRenderer {
                                              uint tensor, ulong element) {
                 uint k0 = (uint)s0 | ((uint)s1 << 16), k1 = (uint)s2 | ((uint)s3 << 16);
                 uint c0 = (uint)element, c1 = (uint)(element >> 32), c2 = tensor, c3 = (uint)t0 | ((uint)t1 << 16);
+                #pragma unroll
                 for (int r = 0; r < 10; r++) {
-                    if (r > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
-                    uint hi0 = mul_hi(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
-                    uint hi1 = mul_hi(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
-                    c0 = hi1 ^ c1 ^ k0; c1 = lo1; c2 = hi0 ^ c3 ^ k1; c3 = lo0;
+                    // the 64-bit products, whose halves are mul_hi's and the low product's
+                    ulong p0 = (ulong)0xD2511F53u * c0, p1 = (ulong)0xCD9E8D57u * c2;
+                    uint n0 = (uint)(p1 >> 32) ^ c1 ^ k0, n2 = (uint)(p0 >> 32) ^ c3 ^ k1;
+                    c1 = (uint)p1; c3 = (uint)p0; c0 = n0; c2 = n2;
+                    k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; // the key of the next round (unused after the last)
                 }
                 uint w = word == 0u ? c0 : word == 1u ? c1 : word == 2u ? c2 : c3;
                 return (float)(w >> 8) * as_float(0x33800000u);
@@ -182,8 +184,10 @@ public final class OpenClRenderer {
         StringBuilder sb = new StringBuilder();
         if (k.usesRandom()) {
             // The element's tensor: the last k with start_k <= i (binary search of the table); its index within it.
-            sb.append("    uint lo = 0u, hi = (uint)tensors[0];\n");
-            sb.append("    while (hi - lo > 1u) { uint mid = lo + ((hi - lo) >> 1); if (tensors[1 + mid] <= i) lo = mid; else hi = mid; }\n");
+            // The same trip count in every work-item (it depends on T only), so vectorizing compilers keep the lanes together.
+            sb.append("    const uint count = (uint)tensors[0];\n");
+            sb.append("    uint lo = 0u;\n");
+            sb.append("    for (uint b = 1u << (31u - clz(count)); b > 0u; b >>= 1) if (lo + b < count && tensors[1 + lo + b] <= i) lo += b;\n");
             sb.append("    const uint tensor = lo;\n");
             sb.append("    const ulong element = i - tensors[1 + lo];\n");
         }
