@@ -4,38 +4,13 @@ float16 cast (f16); the output's params, state/phi/* and state/master/* compared
 
     python3 tools/crosscheck/mixed_precision.py SEED [BACKEND ...]     (from the repository root)
 """
-import json, os, struct, subprocess, sys, tempfile, numpy as np
+import os, subprocess, sys, tempfile, numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sixteen import bf16_round, read, write
 D = tempfile.mkdtemp(prefix="nag4j-mp-")
 rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
-def bf16_round(x):  # float32 array -> float32 rounded to bf16 (RNE), NaN quiet
-    b = x.view(np.uint32).astype(np.uint64)
-    nan = (b & 0x7fffffff) > 0x7f800000
-    r = ((b + 0x7fff + ((b >> 16) & 1)) & 0xffff0000)
-    r = np.where(nan, (b | 0x00400000) & 0xffff0000, r)
-    return (r & 0xffffffff).astype(np.uint32).view(np.float32)
 def f16_round(x):
     return x.astype(np.float16).astype(np.float32)
-def write(path, tensors, dtypes):
-    header, blobs, off = {}, [], 0
-    for k, v in tensors.items():
-        dt = dtypes.get(k, "F32")
-        data = (bf16_round(v.astype(np.float32)).view(np.uint32) >> 16).astype(np.uint16).tobytes() if dt == "BF16" else \
-               v.astype(np.float16).tobytes() if dt == "F16" else v.astype('<f4').tobytes()
-        header[k] = {"dtype": dt, "shape": list(v.shape), "data_offsets": [off, off + len(data)]}
-        off += len(data); blobs.append(data)
-    h = json.dumps(header).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
-    open(path, 'wb').write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
-def read(path):
-    raw = open(path, 'rb').read(); n = struct.unpack('<Q', raw[:8])[0]; hdr = json.loads(raw[8:8+n]); data = raw[8+n:]
-    out = {}
-    for k, e in hdr.items():
-        if k == "__metadata__": continue
-        a, b = e["data_offsets"]; buf = data[a:b]
-        if e["dtype"] == "BF16": v = (np.frombuffer(buf, '<u2').astype(np.uint32) << 16).view(np.float32)
-        elif e["dtype"] == "F16": v = np.frombuffer(buf, '<f2').astype(np.float32)
-        else: v = np.frombuffer(buf, '<f4')
-        out[k] = (e["dtype"], v.reshape(e["shape"]))
-    return out
 steps, eta, mu = 9, np.float32(0.05), np.float32(0.9)
 shapes = {"w": (3, 4), "b": (5,), "c": (2,)}
 dtypes = {"w": "BF16", "b": "F16"}  # c stays F32

@@ -5,7 +5,9 @@ state/master/*). Philox is first checked against Random123's published known ans
 
     python3 tools/crosscheck/stochastic_rounding.py SEED [BACKEND ...]     (from the repository root)
 """
-import json, os, struct, subprocess, sys, tempfile, numpy as np
+import os, subprocess, sys, tempfile, numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sixteen import bf16_round, read, write
 
 MASK = np.uint64(0xffffffff)
 def philox_word0(c0, c1, c2, c3, k0, k1):
@@ -58,32 +60,7 @@ def f16_sr(x, u):
     r = np.where(a > 0x7f800000, (b | 0x00400000) & 0xffffe000, r)
     return (r & 0xffffffff).astype(np.uint32).view(np.float32)
 
-def bf16_near(x):
-    b = x.view(np.uint32).astype(np.uint64)
-    return (((b + 0x7fff + ((b >> 16) & 1)) & 0xffff0000) & 0xffffffff).astype(np.uint32).view(np.float32)
 
-def write(path, tensors, dtypes):
-    header, blobs, off = {}, [], 0
-    for k, v in tensors.items():
-        dt = dtypes.get(k, "F32")
-        data = (v.astype(np.float32).view(np.uint32) >> 16).astype(np.uint16).tobytes() if dt == "BF16" else \
-               v.astype(np.float16).tobytes() if dt == "F16" else v.astype('<f4').tobytes()
-        header[k] = {"dtype": dt, "shape": list(v.shape), "data_offsets": [off, off + len(data)]}
-        off += len(data); blobs.append(data)
-    h = json.dumps(header).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
-    open(path, 'wb').write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
-
-def read(path):
-    raw = open(path, 'rb').read(); n = struct.unpack('<Q', raw[:8])[0]; hdr = json.loads(raw[8:8 + n]); data = raw[8 + n:]
-    out = {}
-    for k, e in hdr.items():
-        if k == "__metadata__": continue
-        a, b = e["data_offsets"]; buf = data[a:b]
-        if e["dtype"] == "BF16": v = (np.frombuffer(buf, '<u2').astype(np.uint32) << 16).view(np.float32)
-        elif e["dtype"] == "F16": v = np.frombuffer(buf, '<f2').astype(np.float32)
-        else: v = np.frombuffer(buf, '<f4')
-        out[k] = (e["dtype"], v.reshape(e["shape"]))
-    return out
 
 seed_arg = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 rng = np.random.default_rng(seed_arg)
@@ -94,7 +71,7 @@ shapes = {"w": (30, 7), "b": (50,), "v": (3, 3, 3), "c": (4,)}
 dtypes = {"w": "BF16", "b": "F16", "v": "BF16"}           # c stays F32
 index = {"w": 0, "v": 1, "b": 0}                          # the tensor index: among the params of the same dtype, in file order
 P = {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
-P["w"], P["v"] = bf16_near(P["w"]), bf16_near(P["v"]); P["b"] = P["b"].astype(np.float16).astype(np.float32)
+P["w"], P["v"] = bf16_round(P["w"]), bf16_round(P["v"]); P["b"] = P["b"].astype(np.float16).astype(np.float32)
 U = {k: (rng.standard_normal((steps,) + s) * 0.1).astype(np.float32) for k, s in shapes.items()}
 write(os.path.join(D, "P.safetensors"), P, dtypes); write(os.path.join(D, "U.safetensors"), U, {})
 expected = {}
@@ -110,7 +87,7 @@ for k in shapes:
         else:
             param = master
     expected[k] = (param, master, phi_old)
-moved = sum(int(np.sum(expected[k][0].view(np.uint32) != bf16_near(expected[k][1]).view(np.uint32))) for k in ("w", "v"))
+moved = sum(int(np.sum(expected[k][0].view(np.uint32) != bf16_round(expected[k][1]).view(np.uint32))) for k in ("w", "v"))
 assert moved > 0, "stochastic rounding gave every bf16 param its nearest value"
 for backend in sys.argv[2:] or ["cpu"]:
     out = os.path.join(D, "O-" + backend.replace(":", "_") + ".safetensors")

@@ -258,13 +258,11 @@ public final class ReplayCommand implements Callable<Integer> {
         return new OptState(rule.name(), slots, ck.state().step());
     }
 
-    private String sixteenBit(String param) { return "stored 16-bit"; }
-
     private ParamSet subset(ParamSet from, ParamSet group, String prefix) {
         List<Tensor> ts = new ArrayList<>();
         for (Tensor p : group) {
             Tensor t = from.find(p.name());
-            if (t == null) throw new IllegalArgumentException(resume + ": param '" + p.name() + "' is " + (sixteenBit(p.name()))
+            if (t == null) throw new IllegalArgumentException(resume + ": param '" + p.name() + "' is stored 16-bit"
                     + " but the checkpoint has no '" + prefix + p.name() + "' (its float32 master weights)");
             ts.add(t);
         }

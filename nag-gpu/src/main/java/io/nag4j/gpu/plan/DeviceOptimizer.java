@@ -133,11 +133,9 @@ public final class DeviceOptimizer implements BoundOptimizer {
                 args.add(STATE + slot);
             }
             if (kernel.usesRandom()) {
-                // Where each packed element is, for random's counter: [T, start_0, ..., start_{T-1}] (Kernel's class comment).
-                int count = packed.names().size();
-                MemorySegment table = arena.allocate(8L * (count + 1), 64);
-                table.setAtIndex(ValueLayout.JAVA_LONG, 0, count);
-                for (int i = 0; i < count; i++) table.setAtIndex(ValueLayout.JAVA_LONG, 1 + i, packed.offset(i));
+                long[] t = packed.tensorTable(); // where each packed element is, for random's counter
+                MemorySegment table = arena.allocate(8L * t.length, 64);
+                MemorySegment.copy(t, 0, table, ValueLayout.JAVA_LONG, 0, t.length);
                 g.transferToDevice(TransferMode.FIRST_EXECUTION, TENSORS, table);
                 args.add(TENSORS);
             }

@@ -79,6 +79,17 @@ public final class PackedBinding {
     /** Where tensor {@code i} starts in the packed buffers, in elements. */
     public long offset(int i) { return offsets[i]; }
 
+    /**
+     * The tensor table a kernel that uses {@code random} takes ({@link Kernel}'s class comment):
+     * {@code [T, start_0, ..., start_{T-1}]}, so each packed element finds its tensor and index.
+     */
+    public long[] tensorTable() {
+        long[] table = new long[offsets.length + 1];
+        table[0] = offsets.length;
+        System.arraycopy(offsets, 0, table, 1, offsets.length);
+        return table;
+    }
+
     public List<String> names() { return names; }
 
     /** Steps taken so far (the state's step counter). */

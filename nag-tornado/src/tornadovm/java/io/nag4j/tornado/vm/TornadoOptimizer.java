@@ -138,10 +138,7 @@ final class TornadoOptimizer implements BoundOptimizer {
                 for (int i = 0; i < inputs.length; i++) access.set(i, inputs[i], written.contains(i) ? Access.READ_WRITE : Access.READ_ONLY);
                 if (random) {
                     // random's tensor table [T, start_0, ..., start_{T-1}] (Kernel's class comment), sent once
-                    int count = packed.names().size();
-                    LongArray table = new LongArray(count + 1);
-                    table.set(0, count);
-                    for (int i = 0; i < count; i++) table.set(1 + i, packed.offset(i));
+                    LongArray table = LongArray.fromArray(packed.tensorTable());
                     g.transferToDevice(DataTransferMode.FIRST_EXECUTION, table);
                     access.set(inputs.length, table, Access.READ_ONLY);
                 }
