@@ -125,7 +125,7 @@ public final class PtxRenderer {
         String b = regs.r(), sign = regs.r(), abs = regs.r(), lsb = regs.r(), norm = regs.r(), sub = regs.r(), r = regs.r(), inf = regs.r(), q = regs.r();
         String fa = regs.f(), fs = regs.f();
         String pNorm = regs.p(), pOver = regs.p(), pNan = regs.p();
-        return List.of(
+        return joined(List.of(
                 "mov.b32 " + b + ", " + a + ";",
                 "and.b32 " + sign + ", " + b + ", 2147483648;",
                 "and.b32 " + abs + ", " + b + ", 2147483647;",
@@ -142,12 +142,7 @@ public final class PtxRenderer {
                 "selp.b32 " + r + ", " + norm + ", " + sub + ", " + pNorm + ";",
                 "setp.ge.u32 " + pOver + ", " + abs + ", 1199566848;",           // 65520
                 "selp.b32 " + r + ", 2139095040, " + r + ", " + pOver + ";",
-                "or.b32 " + r + ", " + r + ", " + sign + ";",
-                "or.b32 " + q + ", " + b + ", 4194304;",
-                "and.b32 " + q + ", " + q + ", 4294959104;",
-                "setp.gt.u32 " + pNan + ", " + abs + ", 2139095040;",
-                "selp.b32 " + r + ", " + q + ", " + r + ", " + pNan + ";",
-                "mov.b32 " + d + ", " + r + ";");
+                "or.b32 " + r + ", " + r + ", " + sign + ";"), quietNan(r, b, abs, F16_MASK, q, pNan), d, r);
     }
 
     /**
@@ -159,7 +154,7 @@ public final class PtxRenderer {
         String b = regs.r(), abs = regs.r(), low = regs.r(), lo = regs.r(), hi = regs.r(), r = regs.r(), q = regs.r();
         String frac = regs.f();
         String nan = regs.p(), pos = regs.p(), below = regs.p();
-        return List.of(
+        return joined(List.of(
                 "mov.b32 " + b + ", " + a + ";",
                 "and.b32 " + abs + ", " + b + ", 2147483647;",
                 "and.b32 " + low + ", " + b + ", 65535;",
@@ -170,12 +165,7 @@ public final class PtxRenderer {
                 "and.b32 " + lo + ", " + b + ", 4294901760;",                       // 0xffff0000
                 "add.u32 " + hi + ", " + lo + ", 65536;",
                 "selp.b32 " + r + ", " + hi + ", " + lo + ", " + below + ";",
-                "selp.b32 " + r + ", " + r + ", " + lo + ", " + pos + ";",
-                "or.b32 " + q + ", " + b + ", 4194304;",
-                "and.b32 " + q + ", " + q + ", 4294901760;",
-                "setp.gt.u32 " + nan + ", " + abs + ", 2139095040;",
-                "selp.b32 " + r + ", " + q + ", " + r + ", " + nan + ";",
-                "mov.b32 " + d + ", " + r + ";");
+                "selp.b32 " + r + ", " + r + ", " + lo + ", " + pos + ";"), quietNan(r, b, abs, BF16_MASK, q, nan), d, r);
     }
 
     /**
@@ -189,7 +179,7 @@ public final class PtxRenderer {
                 r = regs.r(), q = regs.r();
         String frac = regs.f(), fa = regs.f(), y = regs.f(), fl = regs.f(), fr = regs.f(), fl1 = regs.f(), ff = regs.f();
         String pos = regs.p(), below = regs.p(), top = regs.p(), pos2 = regs.p(), below2 = regs.p(), pNorm = regs.p(), pOver = regs.p(), pNan = regs.p();
-        return List.of(
+        return joined(List.of(
                 "mov.b32 " + b + ", " + a + ";",
                 "and.b32 " + sign + ", " + b + ", 2147483648;",
                 "and.b32 " + abs + ", " + b + ", 2147483647;",
@@ -221,12 +211,7 @@ public final class PtxRenderer {
                 "selp.b32 " + r + ", " + norm + ", " + sub + ", " + pNorm + ";",
                 "setp.ge.u32 " + pOver + ", " + abs + ", 1199570944;",               // 2^16
                 "selp.b32 " + r + ", 2139095040, " + r + ", " + pOver + ";",
-                "or.b32 " + r + ", " + r + ", " + sign + ";",
-                "or.b32 " + q + ", " + b + ", 4194304;",
-                "and.b32 " + q + ", " + q + ", 4294959104;",
-                "setp.gt.u32 " + pNan + ", " + abs + ", 2139095040;",
-                "selp.b32 " + r + ", " + q + ", " + r + ", " + pNan + ";",
-                "mov.b32 " + d + ", " + r + ";");
+                "or.b32 " + r + ", " + r + ", " + sign + ";"), quietNan(r, b, abs, F16_MASK, q, pNan), d, r);
     }
 
     /**
@@ -339,6 +324,29 @@ public final class PtxRenderer {
                 "selp.b32 " + r + ", " + normal + ", " + sub + ", " + pn + ";",
                 "selp.b32 " + r + ", " + inf + ", " + r + ", " + pi + ";",
                 "or.b32 " + d + ", " + r + ", " + sign + ";");
+    }
+
+    private static final long BF16_MASK = 0xffff0000L, F16_MASK = 0xffffe000L;
+
+    /**
+     * The NaN case of a narrowing, last: where {@code abs} (the input's bits without the sign) is
+     * above infinity's, {@code r} becomes the input made quiet and cut to the type,
+     * {@code (b | 0x00400000) & mask} (Narrowing's NaN rule).
+     */
+    private static List<String> quietNan(String r, String b, String abs, long mask, String q, String pNan) {
+        return List.of(
+                "or.b32 " + q + ", " + b + ", 4194304;",                          // the quiet bit
+                "and.b32 " + q + ", " + q + ", " + mask + ";",
+                "setp.gt.u32 " + pNan + ", " + abs + ", 2139095040;",
+                "selp.b32 " + r + ", " + q + ", " + r + ", " + pNan + ";");
+    }
+
+    /** {@code body}, then {@code tail}, then {@code d} given {@code r}'s bits. */
+    private static List<String> joined(List<String> body, List<String> tail, String d, String r) {
+        List<String> out = new ArrayList<>(body);
+        out.addAll(tail);
+        out.add("mov.b32 " + d + ", " + r + ";");
+        return out;
     }
 
     static final String CANONICAL_NAN = "0f7FC00000";
