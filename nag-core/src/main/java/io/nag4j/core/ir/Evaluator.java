@@ -29,9 +29,9 @@ public final class Evaluator {
         for (Eqn e : k.eqns()) {
             var args = e.args();
             if (e.op() == Op.RANDOM) {
-                float[] r = new float[7];
-                for (int j = 0; j < 7; j++) r[j] = read(args.get(j), in, scalars, vars);
-                vars[e.id()] = Philox.uniform((int) r[0], r[1], r[2], r[3], r[4], r[5], r[6], tensor, element);
+                vars[e.id()] = Philox.uniform((int) read(args.get(0), in, scalars, vars), read(args.get(1), in, scalars, vars),
+                        read(args.get(2), in, scalars, vars), read(args.get(3), in, scalars, vars), read(args.get(4), in, scalars, vars),
+                        read(args.get(5), in, scalars, vars), read(args.get(6), in, scalars, vars), tensor, element);
                 continue;
             }
             float a = read(args.get(0), in, scalars, vars);
