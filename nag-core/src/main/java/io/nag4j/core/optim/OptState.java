@@ -41,11 +41,21 @@ public final class OptState implements AutoCloseable {
      */
     public static OptState fresh(io.nag4j.core.rule.Rule rule, ParamSet params) {
         OptState s = zeros(rule.name(), rule.slots(), params);
-        if (rule instanceof io.nag4j.core.rule.MasterWeights) {
-            ParamSet m = s.slots.get(io.nag4j.core.rule.MasterWeights.MASTER);
+        for (String slot : rule.slots()) {
+            if (!startsAsParams(rule, slot)) continue;
+            ParamSet m = s.slots.get(slot);
             for (int i = 0; i < m.size(); i++) m.get(i).copyFrom(params.get(i));
         }
         return s;
+    }
+
+    /**
+     * Whether {@code rule}'s slot {@code slot} starts as a copy of the params instead of zero (a
+     * {@code MasterWeights}' master): what {@link #fresh} does, and every binding that fills a
+     * fresh state itself.
+     */
+    public static boolean startsAsParams(io.nag4j.core.rule.Rule rule, String slot) {
+        return rule instanceof io.nag4j.core.rule.MasterWeights && slot.equals(io.nag4j.core.rule.MasterWeights.MASTER);
     }
 
     public String optimizer() { return optimizer; }

@@ -4,7 +4,6 @@ import io.nag4j.core.bound.BoundOptimizer;
 import io.nag4j.core.ir.Kernel;
 import io.nag4j.core.optim.OptState;
 import io.nag4j.core.rule.Hyperparams;
-import io.nag4j.core.rule.MasterWeights;
 import io.nag4j.core.rule.Rule;
 import io.nag4j.core.tensor.ParamSet;
 import io.nag4j.core.tensor.Tensor;
@@ -127,7 +126,7 @@ public final class DeviceOptimizer implements BoundOptimizer {
                 if (!used && initial == null) continue;
                 slotsHost[s] = hostSegment(); // zero: the state at init
                 if (initial != null) packed.pack(initial.slot(slot), slotsHost[s]);
-                else if (rule instanceof MasterWeights && slot.equals(MasterWeights.MASTER)) packed.pack(params, slotsHost[s]); // the master starts as the params
+                else if (OptState.startsAsParams(rule, slot)) packed.pack(params, slotsHost[s]); // the master starts as the params
                 if (!used) continue;
                 g.transferToDevice(TransferMode.FIRST_EXECUTION, STATE + slot, slotsHost[s]);
                 args.add(STATE + slot);

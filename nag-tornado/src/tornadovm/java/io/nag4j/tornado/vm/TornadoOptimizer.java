@@ -107,7 +107,7 @@ final class TornadoOptimizer implements BoundOptimizer {
             else if (initial != null || zeros == null) stateHost[s] = zerosOrNew(len, initial != null);
             else stateHost[s] = zeros;
             if (initial != null) packed.pack(initial.slot(slot), stateHost[s].getSegment());
-            else if (k >= 0 && rule instanceof io.nag4j.core.rule.MasterWeights && slot.equals(io.nag4j.core.rule.MasterWeights.MASTER)) {
+            else if (k >= 0 && OptState.startsAsParams(rule, slot)) {
                 packed.pack(params, stateHost[s].getSegment()); // the master starts as the params
             }
         }
