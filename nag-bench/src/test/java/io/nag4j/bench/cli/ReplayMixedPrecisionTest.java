@@ -47,8 +47,7 @@ class ReplayMixedPrecisionTest {
             Safetensors.write(p, map(w, b, c), Map.of(), Map.of("w", "BF16", "b", "F16"));
             Safetensors.write(u, map(uw, ub, uc), Map.of(), Map.of("w", "BF16"));
         }
-        List<String> backends = new ArrayList<>(List.of("cpu"));
-        ReplayBackendsAgreeTestAccess.openClOrSkipSoft(backends);
+        List<String> backends = AgreeCommandTest.cpuAndOpenCl();
         for (String rule : Rules.names()) {
             Path ref = dir.resolve(rule + "-reference.safetensors");
             run(rule, "reference", p, u, ref);
@@ -89,8 +88,7 @@ class ReplayMixedPrecisionTest {
             Safetensors.write(p, map(w, b, v, c), Map.of(), Map.of("w", "BF16", "v", "BF16", "b", "F16"));
             Safetensors.write(u, map(uw, ub, uv, uc), Map.of(), Map.of());
         }
-        List<String> backends = new ArrayList<>(List.of("cpu"));
-        ReplayBackendsAgreeTestAccess.openClOrSkipSoft(backends);
+        List<String> backends = AgreeCommandTest.cpuAndOpenCl();
         for (String rule : List.of("sgd", "adam")) {
             Path ref = dir.resolve(rule + "-sr-reference.safetensors"), other = dir.resolve(rule + "-sr-seed2.safetensors");
             run(rule, "reference", p, u, ref, "--rounding", "stochastic", "--seed", "7");
@@ -138,8 +136,7 @@ class ReplayMixedPrecisionTest {
             Safetensors.write(first, map(slice(uw, 0, 3), slice(ub, 0, 3), slice(uc, 0, 3)), Map.of(), Map.of());
             Safetensors.write(rest, map(slice(uw, 3, 7), slice(ub, 3, 7), slice(uc, 3, 7)), Map.of(), Map.of());
         }
-        List<String> backends = new ArrayList<>(List.of("cpu"));
-        ReplayBackendsAgreeTestAccess.openClOrSkipSoft(backends);
+        List<String> backends = AgreeCommandTest.cpuAndOpenCl();
         for (String[] rounding : new String[][] {{"--rounding", "nearest"}, {"--rounding", "stochastic", "--seed", "99"}}) {
             for (String rule : List.of("nag", "adam")) {
                 Path straight = dir.resolve(rule + rounding[1] + "-straight.safetensors"), half = dir.resolve(rule + rounding[1] + "-half.safetensors");
